@@ -1,0 +1,22 @@
+// The FUSE low-level operations of imgmount, serving an immutable UnionTree read-only.
+#pragma once
+
+#include <memory>
+
+#include "index/union_tree.h"
+
+struct fuse_lowlevel_ops;
+
+namespace imgmount {
+
+/// Everything the FUSE operations need; passed to the session as userdata.
+struct FsContext {
+  std::shared_ptr<const UnionTree> tree;
+  /// Seconds the kernel may cache entries and attributes (the image never changes).
+  double cache_seconds = 86400.0;
+};
+
+/// The table of operations; writes answer EROFS. Userdata must be an FsContext*.
+const fuse_lowlevel_ops& ImageFsOperations();
+
+}  // namespace imgmount

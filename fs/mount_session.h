@@ -1,0 +1,47 @@
+// A mounted FUSE session serving one union tree, read-only.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "index/union_tree.h"
+
+struct fuse_session;
+
+namespace imgmount {
+
+struct FsContext;
+
+/// How to mount.
+struct MountOptions {
+  /// Where to mount (an existing directory).
+  std::string mountpoint;
+  /// Extra "-o" options passed through to FUSE (allow_other, ...).
+  std::vector<std::string> fuse_options;
+  /// Source name shown in /proc/mounts.
+  std::string fsname = "imgmount";
+  /// Print FUSE's debug log to stderr.
+  bool debug = false;
+};
+
+/// A live mount. The mount is made by the constructor and removed by the destructor.
+class MountSession {
+ public:
+  /// Mounts `tree` at options.mountpoint; throws a kMount Error when FUSE refuses.
+  MountSession(std::shared_ptr<const UnionTree> tree, const MountOptions& options);
+  ~MountSession();
+  MountSession(const MountSession&) = delete;
+  MountSession& operator=(const MountSession&) = delete;
+
+  /// Serves requests on several threads until the mount is unmounted or SIGINT/SIGTERM/SIGHUP.
+  /// Returns 0 on a clean end.
+  int Serve();
+
+ private:
+  std::unique_ptr<FsContext> context_;
+  fuse_session* session_ = nullptr;
+  bool signals_set_ = false;
+};
+
+}  // namespace imgmount

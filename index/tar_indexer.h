@@ -1,0 +1,21 @@
+// Builds a LayerIndex in one pass over a layer blob: libarchive walks the tar headers while the
+// decode pass records access points and hashes; an uncompressed layer's data is never read.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "index/layer_index.h"
+#include "index/union_tree.h"
+#include "layers/decode_pass.h"
+#include "layers/image.h"
+
+namespace imgmount {
+
+/// Indexes one layer blob. `name` names it in messages ("layer 2 (sha256:ab12..)").
+/// Verifies the blob digest and diff_id whenever the pass computed them (compressed layers);
+/// a mismatch throws kIntegrity. Members with unsafe names are dropped with a warning.
+std::shared_ptr<const LayerIndex> IndexLayer(const LayerBlob& blob, const std::string& name,
+                                             const DecodeOptions& options, const WarningSink& warn);
+
+}  // namespace imgmount

@@ -1,0 +1,170 @@
+#include "layers/decode_pass.h"
+
+#include <algorithm>
+
+#include "layers/error.h"
+#include "layers/gzip_inflate.h"
+#include "layers/gzip_pass.h"
+#include "layers/gzip_source.h"
+#include "layers/sha256.h"
+#include "layers/span_cache.h"
+#include "layers/zstd_pass.h"
+#include "layers/zstd_source.h"
+
+namespace imgmount {
+
+namespace {
+
+// The pass over an uncompressed blob: the blob is the stream, and skipping reads nothing.
+class PlainPass final : public DecodePass {
+ public:
+  PlainPass(SourcePtr blob, bool hash)
+      : blob_(std::move(blob)), hash_(hash ? std::make_unique<Sha256>() : nullptr) {
+    index_.codec = Codec::kNone;
+    index_.blob_size = index_.stream_size = blob_->Size();
+    CheckEnd();
+  }
+
+  size_t Read(std::span<std::byte> dst) override {
+    size_t n = blob_->ReadAt(position_, dst);
+    if (hash_ && !skipped_) hash_->Update(dst.first(n));
+    position_ += n;
+    CheckEnd();
+    return n;
+  }
+
+  void Skip(uint64_t n) override {
+    uint64_t step = std::min(n, index_.stream_size - position_);
+    if (step > 0) skipped_ = true;
+    position_ += step;
+    CheckEnd();
+  }
+
+  void Drain() override { Skip(UINT64_MAX); }
+  uint64_t Position() const override { return position_; }
+
+  SourcePtr Finish() override {
+    Drain();
+    return blob_;
+  }
+
+  std::string BlobDigest() const override { return digest_; }
+  std::string StreamDigest() const override { return digest_; }
+  const StreamIndex& Index() const override { return index_; }
+
+ private:
+  void CheckEnd() {
+    if (position_ < index_.stream_size || !hash_ || finished_hash_) return;
+    finished_hash_ = true;
+    std::string digest = hash_->Finish();
+    if (!skipped_) digest_ = digest;
+  }
+
+  SourcePtr blob_;
+  std::unique_ptr<Sha256> hash_;
+  StreamIndex index_;
+  uint64_t position_ = 0;
+  bool skipped_ = false;
+  bool finished_hash_ = false;
+  std::string digest_;
+};
+
+[[noreturn]] void BadIndex(const std::string& name, const std::string& what) {
+  ThrowBadImage(name + ": stored index does not fit the blob: " + what);
+}
+
+void CheckIndex(const StreamIndex& index, uint64_t blob_size, const std::string& name) {
+  if (index.blob_size != blob_size) BadIndex(name, "blob size differs");
+  uint64_t previous = 0;
+  for (const AccessPoint& point : index.points) {
+    if (point.in_local_copy) {
+      throw Error(ErrorKind::kInternal, EIO,
+                  name + ": an index with a local copy cannot be reopened; decode the blob again");
+    }
+    if (point.compressed_bit / 8 > blob_size) BadIndex(name, "access point past the end");
+    if (index.codec != Codec::kGzip && point.compressed_bit % 8 != 0) {
+      BadIndex(name, "access point inside a byte");
+    }
+    if (point.uncompressed < previous || point.uncompressed > index.stream_size) {
+      BadIndex(name, "access points out of order");
+    }
+    previous = point.uncompressed;
+    bool window_ok = point.window_size <= kDeflateWindow &&
+                     (point.window_deflated ? point.window.size() <= 2 * kDeflateWindow
+                                            : point.window.size() == point.window_size);
+    if (!window_ok || (index.codec != Codec::kGzip && point.window_size != 0)) {
+      BadIndex(name, "bad access point window");
+    }
+  }
+  uint64_t position = 0;
+  for (const SpanInfo& span : index.spans) {
+    if (span.start != position || span.size == 0 || span.size > kMaxIndexedSpan ||
+        span.point >= index.points.size() || index.points[span.point].uncompressed > span.start) {
+      BadIndex(name, "bad span at " + std::to_string(span.start));
+    }
+    position += span.size;
+  }
+  if (position != index.stream_size) BadIndex(name, "spans do not cover the stream");
+}
+
+}  // namespace
+
+Codec SniffCodec(const ByteSource& blob) {
+  std::byte magic[4] = {};
+  size_t n = blob.ReadAt(0, magic);
+  auto at = [&](size_t i) { return std::to_integer<uint8_t>(magic[i]); };
+  if (n >= 2 && at(0) == 0x1f && at(1) == 0x8b) return Codec::kGzip;
+  if (n >= 4 && at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd) {
+    return Codec::kZstd;
+  }
+  return Codec::kNone;
+}
+
+const char* CodecName(Codec codec) {
+  switch (codec) {
+    case Codec::kNone:
+      return "none";
+    case Codec::kGzip:
+      return "gzip";
+    case Codec::kZstd:
+      return "zstd";
+  }
+  return "none";
+}
+
+std::unique_ptr<DecodePass> DecodePass::Start(SourcePtr blob, Codec codec, std::string name,
+                                              const DecodeOptions& options) {
+  if (name.empty()) name = blob->Describe();
+  switch (codec) {
+    case Codec::kNone:
+      return std::make_unique<PlainPass>(std::move(blob), options.hash);
+    case Codec::kGzip:
+      return std::make_unique<GzipPass>(std::move(blob), std::move(name), options);
+    case Codec::kZstd:
+      return std::make_unique<ZstdPass>(std::move(blob), std::move(name), options);
+  }
+  throw Error(ErrorKind::kInternal, EINVAL, name + ": unknown codec");
+}
+
+SourcePtr OpenIndexed(SourcePtr blob, const StreamIndex& index, std::string name,
+                      const DecodeOptions& options) {
+  if (name.empty()) name = blob->Describe();
+  CheckIndex(index, blob->Size(), name);
+  auto shared = std::make_shared<const StreamIndex>(index);
+  std::shared_ptr<const SpanDecoder> decoder;
+  switch (index.codec) {
+    case Codec::kNone:
+      if (index.stream_size != index.blob_size) BadIndex(name, "stream size differs");
+      return blob;
+    case Codec::kGzip:
+      decoder = std::make_shared<GzipSpanDecoder>(std::move(blob), std::move(shared), name);
+      break;
+    case Codec::kZstd:
+      decoder =
+          std::make_shared<ZstdSpanDecoder>(std::move(blob), nullptr, std::move(shared), name);
+      break;
+  }
+  return std::make_shared<CachedStream>(std::move(decoder), std::move(name), options);
+}
+
+}  // namespace imgmount

@@ -1,0 +1,90 @@
+#include "layers/gzip_pass.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "layers/gzip_source.h"
+
+namespace imgmount {
+
+namespace {
+
+constexpr size_t kInputBytes = 1 << 20;
+
+}  // namespace
+
+GzipPass::GzipPass(SourcePtr blob, std::string name, const DecodeOptions& options)
+    : blob_(std::move(blob)),
+      name_(std::move(name)),
+      options_(options),
+      blob_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
+      stream_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
+      input_(*blob_, kInputBytes, blob_hash_.get()),
+      stream_(input_, name_, true, true),
+      index_(std::make_shared<StreamIndex>()),
+      builder_(index_.get(), ClampedSpanBytes(options)) {
+  index_->codec = Codec::kGzip;
+  index_->blob_size = input_.size();
+  stream_.StartAtMember(0);
+}
+
+void GzipPass::Produce() {
+  out_pos_ = out_len_ = 0;
+  while (out_len_ == 0 && !ended_) {
+    if (!stream_.boundary_requested() && builder_.WantPoint(stream_.input_position())) {
+      stream_.RequestBoundary();
+    }
+    size_t cap = static_cast<size_t>(std::min<uint64_t>(kOutBytes, builder_.UntilPointDue()));
+    std::span<std::byte> out(out_.get(), stream_.Read(std::span(out_.get(), cap)));
+    builder_.Add(out);
+    if (stream_hash_) stream_hash_->Update(out);
+    out_len_ = out.size();
+    OnStop();
+  }
+}
+
+void GzipPass::OnStop() {
+  switch (stream_.stop()) {
+    case GzipStream::Stop::kNone:
+      return;
+    case GzipStream::Stop::kMemberStart:
+      if (builder_.WantPoint(stream_.point_bit() / 8)) {
+        AccessPoint point;
+        point.compressed_bit = stream_.point_bit();
+        builder_.AddPoint(std::move(point));
+      }
+      return;
+    case GzipStream::Stop::kBoundary: {
+      AccessPoint point;
+      point.compressed_bit = stream_.point_bit();
+      packer_.Pack(stream_.history(), point);
+      builder_.AddPoint(std::move(point));
+      stream_.Resume();
+      return;
+    }
+    case GzipStream::Stop::kEnd:
+      End();
+      return;
+  }
+}
+
+void GzipPass::End() {
+  ended_ = true;
+  builder_.Finish();
+  if (blob_hash_) {
+    input_.HashTo(input_.size());
+    blob_digest_ = blob_hash_->Finish();
+    stream_digest_ = stream_hash_->Finish();
+  }
+}
+
+SourcePtr GzipPass::Finish() {
+  Drain();
+  if (!source_) {
+    auto decoder = std::make_shared<GzipSpanDecoder>(blob_, index_, name_);
+    source_ = std::make_shared<CachedStream>(std::move(decoder), name_, options_);
+  }
+  return source_;
+}
+
+}  // namespace imgmount

@@ -1,0 +1,44 @@
+// The indexing pass over a gzip blob: decodes it once with ISA-L, checks every member's trailer,
+// hashes both sides, and records access points and span checksums.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "layers/buffered_pass.h"
+#include "layers/gzip_input.h"
+#include "layers/gzip_stream.h"
+#include "layers/gzip_window.h"
+#include "layers/sha256.h"
+#include "layers/span_cache.h"
+
+namespace imgmount {
+
+/// DecodePass for Codec::kGzip.
+class GzipPass final : public BufferedPass {
+ public:
+  /// Starts the pass over `blob`, named `name` in errors.
+  GzipPass(SourcePtr blob, std::string name, const DecodeOptions& options);
+
+  SourcePtr Finish() override;
+  const StreamIndex& Index() const override { return *index_; }
+
+ private:
+  void Produce() override;
+  void OnStop();
+  void End();
+
+  SourcePtr blob_;
+  std::string name_;
+  DecodeOptions options_;
+  std::unique_ptr<Sha256> blob_hash_;
+  std::unique_ptr<Sha256> stream_hash_;
+  BlobInput input_;
+  GzipStream stream_;
+  WindowPacker packer_;
+  std::shared_ptr<StreamIndex> index_;
+  SpanTableBuilder builder_;
+  SourcePtr source_;
+};
+
+}  // namespace imgmount

@@ -1,0 +1,363 @@
+#include "layers/span_cache.h"
+
+#include <isa-l/crc.h>
+
+#include <algorithm>
+#include <cstring>
+#include <future>
+#include <list>
+#include <unordered_map>
+
+#include "layers/error.h"
+
+namespace imgmount {
+
+namespace {
+
+// Prefetch requests beyond this many queued ones are dropped: decoding far ahead only wastes.
+constexpr size_t kMaxQueued = 4;
+constexpr size_t kMaxShards = 16;
+
+uint32_t Crc32(uint32_t crc, std::span<const std::byte> bytes) {
+  return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+}  // namespace
+
+struct SpanCache::Slot {
+  std::promise<SpanPtr> promise;
+  std::shared_future<SpanPtr> future = promise.get_future().share();
+  SpanPtr value;
+  bool ready = false;
+  std::list<Key>::iterator lru;
+};
+
+struct SpanCache::Shard {
+  struct Hash {
+    size_t operator()(const Key& k) const {
+      return std::hash<uint64_t>()(k.owner * 0x9E3779B97F4A7C15ull ^ k.span);
+    }
+  };
+  std::mutex mu;
+  std::unordered_map<Key, std::shared_ptr<Slot>, Hash> map;
+  std::list<Key> lru;  // ready entries, most recently used first
+  uint64_t capacity = 0;
+  uint64_t bytes = 0;
+  uint64_t hits = 0;
+  uint64_t misses = 0;
+  uint64_t waits = 0;
+  uint64_t evictions = 0;
+};
+
+SpanCache::SpanCache(uint64_t capacity_bytes, uint64_t typical_span_bytes) {
+  uint64_t per_shard_spans = 8;
+  uint64_t wanted = capacity_bytes / std::max<uint64_t>(1, typical_span_bytes * per_shard_spans);
+  size_t count = static_cast<size_t>(std::clamp<uint64_t>(wanted, 1, kMaxShards));
+  for (size_t i = 0; i < count; ++i) {
+    shards_.push_back(std::make_unique<Shard>());
+    shards_.back()->capacity = capacity_bytes / count;
+  }
+}
+
+SpanCache::~SpanCache() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  if (worker_.joinable()) worker_.join();
+}
+
+uint64_t SpanCache::NewOwner() {
+  return next_owner_.fetch_add(1, std::memory_order_relaxed);
+}
+
+SpanCache::Shard& SpanCache::ShardOf(const Key& key) const {
+  return *shards_[Shard::Hash()(key) % shards_.size()];
+}
+
+SpanPtr SpanCache::Get(uint64_t owner, uint64_t span, const std::function<SpanPtr()>& load) {
+  Key key{owner, span};
+  Shard& shard = ShardOf(key);
+  std::shared_ptr<Slot> slot;
+  {
+    std::unique_lock lock(shard.mu);
+    auto it = shard.map.find(key);
+    if (it != shard.map.end()) {
+      Slot& found = *it->second;
+      if (found.ready) {
+        shard.lru.splice(shard.lru.begin(), shard.lru, found.lru);
+        ++shard.hits;
+        return found.value;
+      }
+      ++shard.waits;
+      std::shared_ptr<Slot> pending = it->second;
+      lock.unlock();
+      if (TakeQueued(key, pending)) return Fill(shard, key, pending, load, false);
+      return pending->future.get();
+    }
+    slot = std::make_shared<Slot>();
+    shard.map.emplace(key, slot);
+    ++shard.misses;
+  }
+  return Fill(shard, key, slot, load, false);
+}
+
+SpanPtr SpanCache::Fill(Shard& shard, const Key& key, const std::shared_ptr<Slot>& slot,
+                        const std::function<SpanPtr()>& load, bool prefetch) {
+  SpanPtr value;
+  try {
+    value = load();
+    if (!value) throw Error(ErrorKind::kInternal, EIO, "span loader returned nothing");
+  } catch (...) {
+    {
+      std::lock_guard lock(shard.mu);
+      auto it = shard.map.find(key);
+      if (it != shard.map.end() && it->second == slot) shard.map.erase(it);
+    }
+    slot->promise.set_exception(std::current_exception());
+    throw;
+  }
+  {
+    std::lock_guard lock(shard.mu);
+    auto it = shard.map.find(key);
+    if (it != shard.map.end() && it->second == slot) {
+      slot->value = value;
+      slot->ready = true;
+      shard.lru.push_front(key);
+      slot->lru = shard.lru.begin();
+      shard.bytes += value->size;
+      while (shard.bytes > shard.capacity && shard.lru.size() > 1) {
+        auto victim = shard.map.find(shard.lru.back());
+        shard.bytes -= victim->second->value->size;
+        shard.map.erase(victim);
+        shard.lru.pop_back();
+        ++shard.evictions;
+      }
+    }
+  }
+  if (prefetch) prefetched_.fetch_add(1, std::memory_order_relaxed);
+  slot->promise.set_value(value);
+  return value;
+}
+
+void SpanCache::Prefetch(uint64_t owner, uint64_t span, std::function<SpanPtr()> load) {
+  Key key{owner, span};
+  Shard& shard = ShardOf(key);
+  std::lock_guard queue_lock(queue_mu_);
+  if (stopping_ || queue_.size() >= kMaxQueued) return;
+  auto slot = std::make_shared<Slot>();
+  {
+    std::lock_guard lock(shard.mu);
+    if (shard.map.contains(key)) return;
+    shard.map.emplace(key, slot);
+  }
+  queue_.push_back(Task{key, std::move(slot), std::move(load)});
+  queued_.fetch_add(1, std::memory_order_relaxed);
+  if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  queue_cv_.notify_one();
+}
+
+bool SpanCache::TakeQueued(const Key& key, const std::shared_ptr<Slot>& slot) {
+  std::lock_guard lock(queue_mu_);
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [&](const Task& task) { return task.key == key && task.slot == slot; });
+  if (it == queue_.end()) return false;
+  queue_.erase(it);
+  return true;
+}
+
+void SpanCache::WorkerLoop() {
+  for (;;) {
+    Task task;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (stopping_) return;
+      task = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    try {
+      Fill(ShardOf(task.key), task.key, task.slot, task.load, true);
+    } catch (...) {
+      // The error reached any reader waiting for this span; nobody else needs it.
+    }
+  }
+}
+
+void SpanCache::Forget(uint64_t owner) {
+  for (auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    for (auto it = shard->map.begin(); it != shard->map.end();) {
+      if (it->first.owner != owner) {
+        ++it;
+        continue;
+      }
+      if (it->second->ready) {
+        shard->bytes -= it->second->value->size;
+        shard->lru.erase(it->second->lru);
+      }
+      it = shard->map.erase(it);
+    }
+  }
+}
+
+SpanCache::Stats SpanCache::stats() const {
+  Stats total;
+  for (const auto& shard : shards_) {
+    std::lock_guard lock(shard->mu);
+    total.hits += shard->hits;
+    total.misses += shard->misses;
+    total.waits += shard->waits;
+    total.evictions += shard->evictions;
+    total.bytes += shard->bytes;
+  }
+  total.queued = queued_.load(std::memory_order_relaxed);
+  total.prefetched = prefetched_.load(std::memory_order_relaxed);
+  return total;
+}
+
+CachedStream::CachedStream(std::shared_ptr<const SpanDecoder> decoder, std::string name,
+                           const DecodeOptions& options)
+    : decoder_(std::move(decoder)),
+      name_(std::move(name)),
+      size_(decoder_->index().stream_size),
+      cache_(options.cache
+                 ? options.cache
+                 : std::make_shared<SpanCache>(options.cache_bytes, ClampedSpanBytes(options))),
+      owner_(cache_->NewOwner()),
+      prefetch_(options.prefetch) {}
+
+CachedStream::~CachedStream() {
+  cache_->Forget(owner_);
+}
+
+SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::string& name) {
+  const SpanInfo& span = decoder.index().spans[i];
+  auto out = std::make_shared<DecodedSpan>();
+  out->data = std::make_unique_for_overwrite<std::byte[]>(span.size);
+  out->size = span.size;
+  std::span<std::byte> bytes(out->data.get(), out->size);
+  std::string where = name + ": span at " + std::to_string(span.start);
+  try {
+    decoder.DecodeSpan(i, bytes);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kInternal) throw;
+    throw Error(ErrorKind::kIntegrity, EIO, where + " changed since indexing: " + e.what());
+  }
+  if (Crc32(0, bytes) != span.crc32) {
+    throw Error(ErrorKind::kIntegrity, EIO,
+                where + " changed since indexing (CRC-32 of its " + std::to_string(span.size) +
+                    " bytes differs)");
+  }
+  return out;
+}
+
+size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
+  if (offset >= size_ || dst.empty()) return 0;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
+  const std::vector<SpanInfo>& spans = decoder_->index().spans;
+  auto it = std::upper_bound(spans.begin(), spans.end(), offset,
+                             [](uint64_t off, const SpanInfo& s) { return off < s.start; });
+  size_t i = static_cast<size_t>(it - spans.begin()) - 1;
+  size_t done = 0;
+  while (done < want) {
+    const SpanInfo& span = spans[i];
+    SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });
+    uint64_t in = offset + done - span.start;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(span.size - in, want - done));
+    std::memcpy(dst.data() + done, data->data.get() + in, n);
+    done += n;
+    NoteAccess(i);
+    ++i;
+  }
+  return done;
+}
+
+void CachedStream::NoteAccess(size_t span) const {
+  uint64_t previous = last_span_.exchange(span, std::memory_order_relaxed);
+  size_t next = span + 1;
+  if (!prefetch_ || previous + 1 != span || next >= decoder_->index().spans.size()) return;
+  std::weak_ptr<const SpanDecoder> weak = decoder_;
+  cache_->Prefetch(owner_, next, [weak, next, name = name_] {
+    auto decoder = weak.lock();
+    if (!decoder) throw Error(ErrorKind::kInternal, EIO, name + ": source closed");
+    return Load(*decoder, next, name);
+  });
+}
+
+SpanTableBuilder::SpanTableBuilder(StreamIndex* index, uint64_t span_bytes)
+    : index_(index), span_bytes_(span_bytes) {}
+
+bool SpanTableBuilder::WantPoint(uint64_t compressed_byte) const {
+  if (!have_point_) return true;
+  const AccessPoint& last = index_->points.back();
+  if (position_ - last.uncompressed < span_bytes_) return false;
+  return last.in_local_copy || compressed_byte >= last.compressed_bit / 8 + span_bytes_ / 64;
+}
+
+uint64_t SpanTableBuilder::UntilPointDue() const {
+  if (!have_point_) return Room();
+  uint64_t due = index_->points.back().uncompressed + span_bytes_;
+  return due > position_ ? std::min(Room(), due - position_) : Room();
+}
+
+void SpanTableBuilder::AddPoint(AccessPoint point) {
+  point.uncompressed = position_;
+  if (have_point_ && point.uncompressed == index_->points.back().uncompressed) {
+    index_->points.back() = std::move(point);
+    return;
+  }
+  if (index_->points.size() >= UINT32_MAX) {
+    throw Error(ErrorKind::kBadImage, EIO, "too many access points");
+  }
+  CloseSpan();
+  index_->points.push_back(std::move(point));
+  have_point_ = true;
+  current_ = SpanInfo{position_, 0, static_cast<uint32_t>(index_->points.size() - 1), 0};
+}
+
+void SpanTableBuilder::Add(std::span<const std::byte> bytes) {
+  if (bytes.empty()) return;
+  if (!have_point_) throw Error(ErrorKind::kInternal, EIO, "span bytes before the first point");
+  while (!bytes.empty()) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(bytes.size(), Room()));
+    current_.crc32 = Crc32(current_.crc32, bytes.first(n));
+    current_.size += n;
+    position_ += n;
+    bytes = bytes.subspan(n);
+    if (Room() == 0) CloseSpan();
+  }
+}
+
+void SpanTableBuilder::CloseSpan() {
+  if (current_.size == 0) return;
+  index_->spans.push_back(current_);
+  current_ = SpanInfo{position_, 0, current_.point, 0};
+}
+
+void SpanTableBuilder::Finish() {
+  CloseSpan();
+  index_->stream_size = position_;
+}
+
+uint64_t ClampedSpanBytes(const DecodeOptions& options) {
+  return std::clamp<uint64_t>(options.span_bytes, kMinSpanBytes, kMaxSpanBytes);
+}
+
+size_t SpanInputBytes(const StreamIndex& index, size_t i, size_t limit) {
+  const SpanInfo& span = index.spans[i];
+  const AccessPoint& point = index.points[span.point];
+  uint64_t end = index.blob_size;
+  auto next = std::lower_bound(
+      index.points.begin() + span.point + 1, index.points.end(), span.start + span.size,
+      [](const AccessPoint& p, uint64_t offset) { return p.uncompressed < offset; });
+  if (next != index.points.end() && next->in_local_copy == point.in_local_copy) {
+    end = next->compressed_bit / 8 + 1024;
+  }
+  uint64_t begin = point.compressed_bit / 8;
+  uint64_t want = end > begin ? end - begin : limit;
+  return static_cast<size_t>(std::clamp<uint64_t>(want, 4096, limit));
+}
+
+}  // namespace imgmount

@@ -1,0 +1,155 @@
+// Members of an outer tar are resolved like paths in a directory: symlinks and hardlinks inside
+// the archive are followed (at most 40 hops), and any that would leave the archive is refused.
+#include "layers/tar_files.h"
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include <map>
+
+#include "layers/basic_sources.h"
+#include "layers/error.h"
+#include "layers/tar_path.h"
+#include "layers/tar_walker.h"
+
+namespace imgmount {
+namespace {
+
+constexpr int kMaxLinkHops = 40;
+
+struct OuterMember {
+  enum Kind { kFile, kDirectory, kSymlink, kHardlink, kOther } kind = kOther;
+  uint64_t offset = 0;
+  uint64_t size = 0;
+  std::string link;
+};
+
+class TarFiles final : public ImageFiles {
+ public:
+  TarFiles(SourcePtr stream, std::map<std::string, OuterMember> members, std::string name,
+           std::string kind)
+      : stream_(std::move(stream)),
+        members_(std::move(members)),
+        name_(std::move(name)),
+        kind_(std::move(kind)) {}
+
+  SourcePtr Open(const std::string& path) const override {
+    const OuterMember& member = Resolve(path);
+    if (member.kind != OuterMember::kFile) {
+      ThrowBadImage(name_ + ":" + path + ": is not a regular file in the archive");
+    }
+    return std::make_shared<SliceSource>(stream_, member.offset, member.size, name_ + ":" + path);
+  }
+
+  bool Exists(const std::string& path) const override {
+    try {
+      return Resolve(path).kind == OuterMember::kFile;
+    } catch (const Error&) {
+      return false;
+    }
+  }
+
+  const std::string& name() const override { return name_; }
+  std::string Kind() const override { return kind_; }
+
+ private:
+  // Resolves `path`, following symlinks in any component and hardlinks at the end.
+  const OuterMember& Resolve(const std::string& path) const {
+    auto normalized = NormalizeMemberPath(path);
+    if (!normalized) ThrowBadImage(name_ + ": invalid member path \"" + path + "\"");
+    std::string pending = *normalized;
+    std::string done;
+    int hops = 0;
+    while (true) {
+      if (pending.empty()) break;
+      size_t slash = pending.find('/');
+      std::string part = pending.substr(0, slash);
+      pending = slash == std::string::npos ? "" : pending.substr(slash + 1);
+      std::string candidate = done.empty() ? part : done + "/" + part;
+      auto it = members_.find(candidate);
+      if (it != members_.end() && it->second.kind == OuterMember::kSymlink) {
+        if (++hops > kMaxLinkHops) ThrowBadImage(name_ + ":" + path + ": too many symlink hops");
+        auto target = JoinInside(done, it->second.link);
+        if (!target) {
+          ThrowBadImage(name_ + ":" + path + ": symlink " + candidate + " -> " + it->second.link +
+                        " leads outside the archive");
+        }
+        pending = pending.empty() ? *target : *target + "/" + pending;
+        done.clear();
+        continue;
+      }
+      done = candidate;
+    }
+    auto it = members_.find(done);
+    while (it != members_.end() && it->second.kind == OuterMember::kHardlink) {
+      if (++hops > kMaxLinkHops) ThrowBadImage(name_ + ":" + path + ": too many link hops");
+      it = members_.find(it->second.link);
+    }
+    if (it == members_.end()) {
+      throw Error(ErrorKind::kNotFound, ENOENT, name_ + ": no member " + path + " in the archive");
+    }
+    return it->second;
+  }
+
+  SourcePtr stream_;
+  std::map<std::string, OuterMember> members_;
+  std::string name_;
+  std::string kind_;
+};
+
+OuterMember::Kind KindOf(archive_entry* entry) {
+  if (archive_entry_hardlink(entry) != nullptr) return OuterMember::kHardlink;
+  switch (archive_entry_filetype(entry)) {
+    case AE_IFREG:
+      return OuterMember::kFile;
+    case AE_IFDIR:
+      return OuterMember::kDirectory;
+    case AE_IFLNK:
+      return OuterMember::kSymlink;
+    default:
+      return OuterMember::kOther;
+  }
+}
+
+}  // namespace
+
+std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name) {
+  Codec codec = SniffCodec(*file);
+  DecodeOptions options;
+  options.hash = false;
+  auto pass = DecodePass::Start(file, codec, name, options);
+  std::map<std::string, OuterMember> members;
+  {
+    TarWalker walker(*pass, name);
+    while (archive_entry* entry = walker.Next()) {
+      const char* raw = archive_entry_pathname(entry);
+      auto path = NormalizeMemberPath(raw ? raw : "");
+      if (!path || path->empty()) continue;
+      OuterMember member;
+      member.kind = KindOf(entry);
+      member.offset = walker.data_offset();
+      member.size = StoredDataSize(entry);
+      if (member.kind == OuterMember::kSymlink) {
+        const char* target = archive_entry_symlink(entry);
+        member.link = target ? target : "";
+      } else if (member.kind == OuterMember::kHardlink) {
+        auto target = NormalizeMemberPath(archive_entry_hardlink(entry));
+        if (!target) continue;
+        member.link = *target;
+      }
+      members[*path] = std::move(member);
+    }
+  }
+  pass->Drain();
+  SourcePtr stream = pass->Finish();
+  for (const auto& [path, member] : members) {
+    if (member.kind == OuterMember::kFile && member.offset + member.size > stream->Size()) {
+      ThrowBadImage(name + ": member " + path + " extends past the end of the archive");
+    }
+  }
+  std::string kind =
+      codec == Codec::kNone ? "tar" : std::string(CodecName(codec)) + "-compressed tar";
+  return std::make_unique<TarFiles>(std::move(stream), std::move(members), name, kind);
+}
+
+}  // namespace imgmount

@@ -1,0 +1,28 @@
+// Normalisation of member names found in tar archives and manifests.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace imgmount {
+
+/// The components of a path, without empty and "." ones ("/a//./b/" -> {"a", "b"}).
+std::vector<std::string_view> SplitPath(std::string_view path);
+
+/// Normalises a tar member name: "./x", "/x", "x/", "x//y/." become "x", "x/y"; "" is the root.
+/// Returns nullopt for names that must not be served: containing NUL or a ".." component.
+std::optional<std::string> NormalizeMemberPath(std::string_view raw);
+
+/// Joins a normalised directory and a relative path lexically, resolving "." and "..";
+/// nullopt if the result would climb above the root or `relative` is absolute.
+std::optional<std::string> JoinInside(std::string_view dir, std::string_view relative);
+
+/// The directory part of a normalised path ("" for a top-level name).
+std::string_view ParentPath(std::string_view path);
+
+/// The last component of a normalised path.
+std::string_view BaseName(std::string_view path);
+
+}  // namespace imgmount

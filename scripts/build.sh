@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds one variant into build/VARIANT: release (default), asan (address+undefined sanitizers)
+# or tsan (thread sanitizer). Warnings are errors in every variant.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+variant=${1:-release}
+case "$variant" in
+  release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
+  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DIMGMOUNT_SANITIZE=address) ;;
+  tsan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGMOUNT_SANITIZE=thread) ;;
+  *) echo "usage: scripts/build.sh [release|asan|tsan]" >&2; exit 2 ;;
+esac
+jobs=$(nproc 2>/dev/null || echo 2)
+mkdir -p "build/$variant"
+log="build/$variant/build.log"
+echo "build: $variant"
+if ! { cmake -S . -B "build/$variant" -DIMGMOUNT_WERROR=ON "${flags[@]}" &&
+       cmake --build "build/$variant" -j"$jobs"; } > "$log" 2>&1; then
+  grep -E 'error|Error' -A5 "$log" | head -80 >&2 || tail -50 "$log" >&2
+  echo "build: $variant FAILED (full log: $log)" >&2
+  exit 1
+fi

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what imgmount needs on a fresh Debian 12 machine (build, tests, benchmark) and builds
+# the release variant into build/release. Safe to run again: apt runs only if something is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  # build
+  cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
+  rapidjson-dev libssl-dev catch2
+  # tests: real image tools and the oracle, xattr/capability tools, compressors
+  umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
+  util-linux diffutils findutils
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]}"
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}"
+fi
+
+scripts/build.sh release

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: set up the machine, then build and test three variants:
+# release (unit + mounted end-to-end tests), address+undefined sanitizers (the same tests) and
+# thread sanitizer (the unit tests, which include the concurrent readers). Prints ctest's
+# summary line for each and exits non-zero if anything failed.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/setup.sh || exit 1
+status=0
+for variant in release asan tsan; do
+  scripts/build.sh "$variant" || { status=1; continue; }
+  case "$variant" in
+    tsan) selection=(-L unit) ;;
+    *) selection=() ;;
+  esac
+  echo "test: $variant"
+  export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+  export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  (cd "build/$variant" && ctest --output-on-failure --timeout 900 "${selection[@]}") || status=1
+done
+if [ "$status" -eq 0 ]; then echo "test: all variants passed"; else echo "test: FAILED"; fi
+exit "$status"

@@ -1,0 +1,14 @@
+# Mounted end-to-end tests: one bash script each, run with the built tools in the environment.
+set(IMGMOUNT_E2E_TESTS formats real_images diff mount_behaviour selection)
+foreach(name ${IMGMOUNT_E2E_TESTS})
+  if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
+    add_test(NAME e2e_${name}
+      COMMAND ${CMAKE_COMMAND} -E env
+        IMGMOUNT=$<TARGET_FILE:imgmount>
+        FIXTURE=$<TARGET_FILE:imgmount-fixture>
+        TREEDUMP=$<TARGET_FILE:imgmount-treedump>
+        IMGMOUNT_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+        bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
+    set_tests_properties(e2e_${name} PROPERTIES LABELS e2e TIMEOUT 900)
+  endif()
+endforeach()

@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# How the mount behaves as a filesystem and as a command: errors for bad mountpoints and
+# images with the documented exit codes, read-only answers (EROFS), hardlink counts, sparse
+# files, foreground mode, FUSE option pass-through, unmount while busy, a killed daemon, and
+# --help everywhere.
+source "$(dirname "$0")/lib.sh"
+
+image="$WORK/sample.tar"
+"$FIXTURE" sample docker-oci gzip "$image"
+
+# --help on every command.
+for command in "" ls cat; do
+  expect_exit 0 "imgmount $command --help" "$IMGMOUNT" $command --help
+  grep -q "usage: imgmount" "$WORK/out.txt" || fail "imgmount $command --help prints no usage"
+done
+expect_exit 0 "imgmount -u --help" "$IMGMOUNT" -u --help
+
+# Mountpoint and image problems, each with its own exit code and a message naming the culprit.
+touch "$WORK/plain-file"
+expect_exit 3 "missing mountpoint" "$IMGMOUNT" "$image" "$WORK/does-not-exist"
+grep -q "does-not-exist" "$WORK/err.txt" || fail "missing mountpoint: message does not name it"
+expect_exit 7 "mountpoint is a file" "$IMGMOUNT" "$image" "$WORK/plain-file"
+expect_exit 3 "missing image" "$IMGMOUNT" "$WORK/no-such-image.tar" "$WORK"
+head -c 4096 /dev/urandom > "$WORK/garbage.tar"
+mkdir -p "$WORK/mnt-garbage"
+expect_exit 4 "not an image" "$IMGMOUNT" "$WORK/garbage.tar" "$WORK/mnt-garbage"
+grep -q "garbage.tar" "$WORK/err.txt" || fail "not an image: message does not name the file"
+expect_exit 2 "bad usage" "$IMGMOUNT" "$image"
+expect_exit 2 "unknown option" "$IMGMOUNT" --no-such-option "$image" "$WORK/mnt-garbage"
+expect_exit 7 "unmount of a directory that is not mounted" "$IMGMOUNT" -u "$WORK/mnt-garbage"
+if grep -q "$WORK/mnt-garbage" /proc/self/mounts; then fail "a failed mount left a mount behind"; fi
+
+mnt="$WORK/mnt"
+mount_image "$image" "$mnt" || fail "mount"
+expect_exit 7 "mounting on an active mount" "$IMGMOUNT" "$image" "$mnt"
+grep -q "already mounted" "$WORK/err.txt" || fail "mounting twice: message does not say why"
+
+# Read-only: every kind of write fails with EROFS.
+for attempt in "touch $mnt/new-file" "mkdir $mnt/new-dir" "rm -f $mnt/etc/hostname" \
+  "chmod 777 $mnt/etc/hostname" "ln -s x $mnt/new-link" "mv $mnt/etc/hostname $mnt/etc/h2" \
+  "setfattr -n user.x -v 1 $mnt/etc/hostname"; do
+  if out=$(bash -c "$attempt" 2>&1); then
+    fail "write succeeded: $attempt"
+  elif ! grep -q "Read-only file system" <<< "$out"; then
+    fail "write did not fail with EROFS: $attempt: $out"
+  fi
+done
+if (echo x >> "$mnt/etc/hostname") 2> "$WORK/err.txt"; then fail "append succeeded"; fi
+grep -q "Read-only file system" "$WORK/err.txt" || fail "append: not EROFS: $(cat "$WORK/err.txt")"
+say "ok: writes fail with EROFS"
+
+# Mount options: read-only, nodev, nosuid; allow_other passes through (checked on a 2nd mount).
+opts=$(awk -v m="$mnt" '$2 == m {print $4}' /proc/self/mounts)
+for want in ro nosuid nodev; do
+  grep -qw "$want" <<< "${opts//,/ }" || fail "mount options '$opts' lack $want"
+done
+say "ok: mounted with $opts"
+
+# Stable inode numbers: a second mount of the same image gives every path the same inode.
+mnt2="$WORK/mnt2"
+mount_image "$image" "$mnt2" -o allow_other || fail "mount with -o allow_other"
+awk -v m="$mnt2" '$2 == m {print $4}' /proc/self/mounts | grep -q allow_other ||
+  fail "-o allow_other did not reach the mount"
+(cd "$mnt" && find . -printf '%i %p\n' | sort -k2) > "$WORK/inodes1.txt"
+(cd "$mnt2" && find . -printf '%i %p\n' | sort -k2) > "$WORK/inodes2.txt"
+cmp -s "$WORK/inodes1.txt" "$WORK/inodes2.txt" || fail "inode numbers differ between mounts"
+say "ok: inode numbers stable across mounts ($(wc -l < "$WORK/inodes1.txt") paths)"
+unmount_image "$mnt2"
+
+# Unmount while a file is open: EBUSY with a hint, then a lazy unmount works.
+exec 7< "$mnt/etc/hostname"
+expect_exit 7 "unmount while a file is open" "$IMGMOUNT" -u "$mnt"
+grep -q "busy" "$WORK/err.txt" || fail "busy unmount: message does not say busy"
+expect_exit 0 "lazy unmount while a file is open" "$IMGMOUNT" -u -z "$mnt"
+head -c 5 <&7 > /dev/null || fail "the open file became unreadable after a lazy unmount"
+exec 7<&-
+sleep 0.3
+if grep -q " $mnt fuse" /proc/self/mounts; then fail "lazy unmount left the mount"; fi
+
+# A killed daemon: readers get an error (ENOTCONN), never hang; -u then cleans up; remount works.
+mount_image "$image" "$mnt" || fail "remount"
+daemon=$(pgrep -f -- "imgmount $image $mnt\$" | head -1)
+[ -n "$daemon" ] || fail "no daemon process found"
+kill -KILL "$daemon"
+sleep 0.2
+if timeout 10 ls "$mnt" > /dev/null 2> "$WORK/err.txt"; then fail "ls on a dead mount succeeded"; fi
+grep -q "Transport endpoint is not connected" "$WORK/err.txt" ||
+  fail "dead mount: expected ENOTCONN, got $(cat "$WORK/err.txt")"
+expect_exit 7 "mounting on a dead mount says what to do" "$IMGMOUNT" "$image" "$mnt"
+grep -q "imgmount -u" "$WORK/err.txt" || fail "dead mount: message does not suggest imgmount -u"
+expect_exit 0 "unmount of a dead mount" "$IMGMOUNT" -u "$mnt"
+mount_image "$image" "$mnt" || fail "mount after a killed daemon"
+[ -s "$mnt/etc/hostname" ] || fail "remounted image unreadable"
+unmount_image "$mnt"
+
+# Foreground mode: -f serves until unmounted, then exits 0.
+"$IMGMOUNT" -f "$image" "$mnt" &
+foreground=$!
+for _ in $(seq 1 100); do
+  grep -q " $mnt fuse" /proc/self/mounts && break
+  sleep 0.1
+done
+[ -s "$mnt/etc/hostname" ] || fail "foreground mount not serving"
+"$IMGMOUNT" -u "$mnt"
+if wait "$foreground"; then say "ok: foreground daemon exited 0 after -u"; else fail "-f exit status"; fi
+finish

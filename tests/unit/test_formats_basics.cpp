@@ -1,0 +1,85 @@
+// Unit tests of the small format pieces: member-path normalisation, digests, safe JSON,
+// platforms.
+#include <catch2/catch.hpp>
+
+#include "layers/digest.h"
+#include "layers/error.h"
+#include "layers/image.h"
+#include "layers/json.h"
+#include "layers/tar_path.h"
+
+using namespace imgmount;
+
+TEST_CASE("member paths normalise to one form", "[formats]") {
+  CHECK(NormalizeMemberPath("./x") == "x");
+  CHECK(NormalizeMemberPath("/x") == "x");
+  CHECK(NormalizeMemberPath("x/") == "x");
+  CHECK(NormalizeMemberPath("x") == "x");
+  CHECK(NormalizeMemberPath("./a//b/./c/") == "a/b/c");
+  CHECK(NormalizeMemberPath("./") == "");
+  CHECK(NormalizeMemberPath("/") == "");
+  CHECK_FALSE(NormalizeMemberPath("a/../b").has_value());
+  CHECK_FALSE(NormalizeMemberPath("..").has_value());
+  CHECK_FALSE(NormalizeMemberPath(std::string("a\0b", 3)).has_value());
+}
+
+TEST_CASE("joining inside never climbs above the root", "[formats]") {
+  CHECK(JoinInside("a/b", "../c") == "a/c");
+  CHECK(JoinInside("a", "./x/y") == "a/x/y");
+  CHECK(JoinInside("", "x") == "x");
+  CHECK_FALSE(JoinInside("a", "../../x").has_value());
+  CHECK_FALSE(JoinInside("a", "/etc/passwd").has_value());
+  CHECK(ParentPath("a/b/c") == "a/b");
+  CHECK(ParentPath("a") == "");
+  CHECK(BaseName("a/b/c") == "c");
+}
+
+TEST_CASE("only well-formed digests become blob paths", "[formats]") {
+  std::string good = "sha256:" + std::string(64, 'a');
+  CHECK(IsValidDigest(good));
+  CHECK(BlobPath(good, "x") == "blobs/sha256/" + std::string(64, 'a'));
+  CHECK(IsValidDigest("sha512:" + std::string(128, '0')));
+  CHECK_FALSE(IsValidDigest("sha256:" + std::string(63, 'a')));
+  CHECK_FALSE(IsValidDigest("sha256:" + std::string(64, 'A')));
+  CHECK_FALSE(IsValidDigest("sha256:../../x"));
+  CHECK_FALSE(IsValidDigest("md5:" + std::string(32, 'a')));
+  CHECK_THROWS_AS(BlobPath("sha256:../../etc/passwd", "index.json"), Error);
+  CHECK(DigestFromBlobPath("blobs/sha256/" + std::string(64, 'b')) ==
+        "sha256:" + std::string(64, 'b'));
+  CHECK_FALSE(DigestFromBlobPath("abc/layer.tar").has_value());
+}
+
+TEST_CASE("JSON from images is parsed defensively", "[formats]") {
+  JsonDoc ok(R"({"a":"x","n":3,"b":true,"list":["p","q"]})", "doc");
+  const auto& root = ok.RootObject();
+  CHECK(ok.String(root, "a") == "x");
+  CHECK(ok.OptUint(root, "n") == 3u);
+  CHECK(ok.OptBool(root, "b") == true);
+  CHECK(ok.StringArray(root, "list") == std::vector<std::string>{"p", "q"});
+  CHECK_FALSE(ok.OptString(root, "missing").has_value());
+  CHECK_THROWS_AS(ok.String(root, "n"), Error);
+  CHECK_THROWS_AS(ok.OptArray(root, "a"), Error);
+
+  CHECK_THROWS_AS(JsonDoc("{", "truncated"), Error);
+  CHECK_THROWS_AS(JsonDoc(R"({"a":1,"a":2})", "duplicate keys"), Error);
+  CHECK_THROWS_WITH(JsonDoc(std::string(100000, '[') + std::string(100000, ']'), "deep"),
+                    Catch::Contains("nested deeper"));
+  JsonDoc array("[1,2]", "array");
+  CHECK_THROWS_AS(array.RootObject(), Error);
+}
+
+TEST_CASE("platforms parse and match like docker's", "[formats]") {
+  Platform p = Platform::Parse("linux/arm64/v8");
+  CHECK(p.os == "linux");
+  CHECK(p.architecture == "arm64");
+  CHECK(p.variant == "v8");
+  CHECK(p.ToString() == "linux/arm64/v8");
+  CHECK(Platform::Parse("linux/amd64").Matches(Platform{"linux", "amd64", ""}));
+  CHECK(Platform::Parse("linux/arm64/v8").Matches(Platform{"linux", "arm64", ""}));
+  CHECK(Platform::Parse("linux/arm64").Matches(Platform{"linux", "arm64", "v8"}));
+  CHECK_FALSE(Platform::Parse("linux/arm/v7").Matches(Platform{"linux", "arm", "v6"}));
+  CHECK_FALSE(Platform::Parse("linux/amd64").Matches(Platform{"windows", "amd64", ""}));
+  CHECK_THROWS_AS(Platform::Parse("linux"), Error);
+  CHECK_THROWS_AS(Platform::Parse("linux/"), Error);
+  CHECK_THROWS_AS(Platform::Parse("a/b/c/d"), Error);
+}

@@ -1,0 +1,162 @@
+// The span cache: one decode per concurrent miss, error propagation, eviction, prefetching of
+// sequential reads, sharing between sources and shutdown.
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "layers/decode_pass.h"
+#include "layers/error.h"
+#include "layers/span_cache.h"
+#include "tests/unit/test_byte_sources_fixtures.h"
+
+namespace imgmount {
+namespace {
+
+SpanPtr MakeSpan(size_t size, char fill) {
+  auto span = std::make_shared<DecodedSpan>();
+  span->data = std::make_unique<std::byte[]>(size);
+  std::memset(span->data.get(), fill, size);
+  span->size = size;
+  return span;
+}
+
+std::unique_ptr<DecodePass> GzipPass(const std::string& ref, const DecodeOptions& options) {
+  auto pass = DecodePass::Start(testing::Mem(testing::GzipMember(ref, {.level = 1})), Codec::kGzip,
+                                "blob", options);
+  pass->Drain();
+  return pass;
+}
+
+}  // namespace
+
+TEST_CASE("concurrent misses on one span decode it once", "[cache]") {
+  SpanCache cache(1 << 20, 4096);
+  std::atomic<int> loads{0};
+  auto load = [&] {
+    ++loads;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    return MakeSpan(4096, 'a');
+  };
+  std::vector<std::thread> threads;
+  std::vector<SpanPtr> got(8);
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&, t] { got[t] = cache.Get(1, 7, load); });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(loads == 1);
+  for (const SpanPtr& span : got) CHECK(span == got[0]);
+  auto stats = cache.stats();
+  CHECK(stats.misses == 1);
+  CHECK(stats.hits + stats.waits == 7);
+  CHECK(cache.Get(1, 7, load) == got[0]);
+  CHECK(loads == 1);
+}
+
+TEST_CASE("a failed load reaches every waiter and is retried later", "[cache]") {
+  SpanCache cache(1 << 20, 4096);
+  std::atomic<int> loads{0};
+  auto failing = [&]() -> SpanPtr {
+    ++loads;
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    throw Error(ErrorKind::kIntegrity, EIO, "span changed");
+  };
+  std::atomic<int> errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&] {
+      try {
+        cache.Get(2, 1, failing);
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::kIntegrity) ++errors;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  CHECK(errors == 4);
+  CHECK(loads >= 1);
+  CHECK(cache.Get(2, 1, [] { return MakeSpan(10, 'b'); })->size == 10);
+}
+
+TEST_CASE("the cache stays within its capacity", "[cache]") {
+  SpanCache cache(8 * 1024, 1024);
+  for (uint64_t i = 0; i < 100; ++i) cache.Get(1, i, [] { return MakeSpan(1024, 'c'); });
+  auto stats = cache.stats();
+  CHECK(stats.bytes <= 8 * 1024);
+  CHECK(stats.evictions >= 90);
+  // The most recently used entries survive.
+  int hits_before = static_cast<int>(cache.stats().hits);
+  cache.Get(1, 99, [] { return MakeSpan(1024, 'd'); });
+  CHECK(static_cast<int>(cache.stats().hits) == hits_before + 1);
+  // An entry larger than the capacity is returned but does not pin the cache forever.
+  CHECK(cache.Get(1, 1000, [] { return MakeSpan(64 * 1024, 'e'); })->size == 64 * 1024);
+  cache.Get(1, 1001, [] { return MakeSpan(1024, 'f'); });
+  CHECK(cache.stats().bytes <= 64 * 1024 + 1024);
+  cache.Forget(1);
+  CHECK(cache.stats().bytes == 0);
+}
+
+TEST_CASE("sequential reads are decoded ahead in the background", "[cache]") {
+  std::string ref = testing::MakeText(2 << 20, 31);
+  DecodeOptions options;
+  options.span_bytes = 64 * 1024;
+  auto pass = GzipPass(ref, options);
+  SourcePtr source = pass->Finish();
+  auto* cached = dynamic_cast<const CachedStream*>(source.get());
+  REQUIRE(cached != nullptr);
+  std::string piece(16 * 1024, '\0');
+  for (uint64_t offset = 0; offset < ref.size(); offset += piece.size()) {
+    std::string got = testing::ReadString(*source, offset, piece.size());
+    REQUIRE(got == ref.substr(offset, piece.size()));
+  }
+  CHECK(cached->cache()->stats().queued > 0);
+
+  // Reading span 0 then span 1 makes the worker decode span 2; once it has, span 2 is a hit.
+  SourcePtr again = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
+                                "again", options);
+  auto* again_cached = dynamic_cast<const CachedStream*>(again.get());
+  const auto& spans = pass->Index().spans;
+  testing::ReadString(*again, spans[0].start, 10);
+  testing::ReadString(*again, spans[1].start, 10);
+  for (int i = 0; i < 500 && again_cached->cache()->stats().prefetched == 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  CHECK(again_cached->cache()->stats().prefetched == 1);
+  uint64_t hits = again_cached->cache()->stats().hits;
+  CHECK(testing::ReadString(*again, spans[2].start, 10) == ref.substr(spans[2].start, 10));
+  CHECK(again_cached->cache()->stats().hits == hits + 1);
+
+  // Random reads do not prefetch.
+  DecodeOptions quiet = options;
+  SourcePtr fresh = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
+                                "again", quiet);
+  auto* fresh_cached = dynamic_cast<const CachedStream*>(fresh.get());
+  for (uint64_t offset : {1500000u, 100000u, 900000u, 300000u}) {
+    CHECK(testing::ReadString(*fresh, offset, 10) == ref.substr(offset, 10));
+  }
+  CHECK(fresh_cached->cache()->stats().queued == 0);
+}
+
+TEST_CASE("sources sharing one cache, destroyed while decoding ahead", "[cache]") {
+  std::string ref = testing::MakeText(1 << 20, 32);
+  DecodeOptions options;
+  options.span_bytes = 32 * 1024;
+  options.cache = std::make_shared<SpanCache>(1 << 20, 32 * 1024);
+  auto pass = GzipPass(ref, options);
+  for (int round = 0; round < 20; ++round) {
+    SourcePtr a = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
+                              "a", options);
+    SourcePtr b = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
+                              "b", options);
+    uint64_t base = static_cast<uint64_t>(round) * 40000;
+    for (uint64_t offset = base; offset < base + 200000; offset += 30000) {
+      REQUIRE(testing::ReadString(*a, offset, 100) == ref.substr(offset, 100));
+      REQUIRE(testing::ReadString(*b, offset + 1, 100) == ref.substr(offset + 1, 100));
+    }
+    // a and b go away here, possibly with prefetches queued or running.
+  }
+  CHECK(options.cache->stats().bytes <= 1 << 20);
+}
+
+}  // namespace imgmount

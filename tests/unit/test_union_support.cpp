@@ -1,0 +1,241 @@
+// Helpers for the union golden tests (see test_union_support.h).
+#include "test_union_support.h"
+
+#include <cstdio>
+#include <functional>
+#include <stdexcept>
+
+#include "layers/basic_sources.h"
+
+namespace imgmount::testing {
+namespace {
+
+char TypeLetter(MemberType type) {
+  switch (type) {
+    case MemberType::kRegular:
+      return '-';
+    case MemberType::kDirectory:
+      return 'd';
+    case MemberType::kSymlink:
+      return 'l';
+    case MemberType::kCharDevice:
+      return 'c';
+    case MemberType::kBlockDevice:
+      return 'b';
+    case MemberType::kFifo:
+      return 'p';
+    case MemberType::kHardlink:
+      return 'h';
+  }
+  return '?';
+}
+
+std::string Quote(const std::string& bytes) {
+  std::string out = "\"";
+  for (char c : bytes) {
+    auto u = static_cast<unsigned char>(c);
+    if (u >= 0x20 && u < 0x7f && c != '"' && c != '\\') {
+      out += c;
+    } else {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02x", u);
+      out += hex;
+    }
+  }
+  return out + "\"";
+}
+
+std::string Octal(uint32_t mode) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%04o", mode);
+  return buf;
+}
+
+}  // namespace
+
+LayerMaker& LayerMaker::Add(const std::string& path, MemberType type, uint32_t mode) {
+  TarMember m;
+  m.path = path;
+  m.type = type;
+  m.mode = mode;
+  m.data_offset = data_.size();
+  members_.push_back(std::move(m));
+  return *this;
+}
+
+LayerMaker& LayerMaker::Dir(const std::string& path, uint32_t mode) {
+  return Add(path, MemberType::kDirectory, mode);
+}
+
+LayerMaker& LayerMaker::File(const std::string& path, const std::string& content, uint32_t mode) {
+  Add(path, MemberType::kRegular, mode);
+  members_.back().size = content.size();
+  data_ += content;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Symlink(const std::string& path, const std::string& target) {
+  Add(path, MemberType::kSymlink, 0777);
+  members_.back().link_target = target;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Hardlink(const std::string& path, const std::string& target) {
+  Add(path, MemberType::kHardlink, 0644);
+  members_.back().link_target = target;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Special(const std::string& path, MemberType type, uint32_t major,
+                                uint32_t minor) {
+  Add(path, type, 0666);
+  members_.back().dev_major = major;
+  members_.back().dev_minor = minor;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Sparse(const std::string& path, uint64_t size,
+                               const std::vector<std::pair<uint64_t, std::string>>& runs) {
+  Add(path, MemberType::kRegular, 0644);
+  members_.back().size = size;
+  for (const auto& [offset, bytes] : runs) {
+    members_.back().sparse.push_back(SparseExtent{offset, bytes.size()});
+    data_ += bytes;
+  }
+  return *this;
+}
+
+LayerMaker& LayerMaker::Raw(TarMember member) {
+  members_.push_back(std::move(member));
+  return *this;
+}
+
+LayerMaker& LayerMaker::Owner(uint32_t uid, uint32_t gid) {
+  members_.back().uid = uid;
+  members_.back().gid = gid;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Mtime(int64_t sec, uint32_t nsec) {
+  members_.back().mtime_sec = sec;
+  members_.back().mtime_nsec = nsec;
+  return *this;
+}
+
+LayerMaker& LayerMaker::Pad(size_t bytes) {
+  data_.append(bytes, '#');
+  return *this;
+}
+
+std::shared_ptr<const LayerIndex> LayerMaker::Make() const {
+  auto layer = std::make_shared<LayerIndex>();
+  layer->name = name_;
+  layer->members = members_;
+  layer->stream = std::make_shared<MemorySource>(data_, name_);
+  return layer;
+}
+
+std::string CheckInvariants(const UnionTree& tree) {
+  std::vector<uint32_t> names(tree.inode_count(), 0);
+  std::vector<uint32_t> subdirs(tree.inode_count(), 0);
+  names[UnionTree::kRoot] = 1;
+  if (tree.inode(UnionTree::kRoot).parent != UnionTree::kRoot) return "root parent";
+  for (uint32_t id = 0; id < tree.inode_count(); ++id) {
+    std::span<const UnionDirent> entries = tree.children(id);
+    for (size_t i = 0; i < entries.size(); ++i) {
+      if (i > 0 && !(entries[i - 1].name < entries[i].name))
+        return "unsorted dir " + std::to_string(id);
+      const UnionInode& child = tree.inode(entries[i].inode);
+      ++names[entries[i].inode];
+      if (child.type == MemberType::kDirectory) {
+        ++subdirs[id];
+        if (child.parent != id) return "wrong parent of " + entries[i].name;
+      }
+      if (tree.Lookup(id, entries[i].name) != entries[i].inode) return "lookup " + entries[i].name;
+    }
+  }
+  for (uint32_t id = 0; id < tree.inode_count(); ++id) {
+    const UnionInode& inode = tree.inode(id);
+    if (names[id] == 0) return "unreachable inode " + std::to_string(id);
+    if (inode.type == MemberType::kDirectory) {
+      if (names[id] != 1) return "directory with several names";
+      if (inode.nlink != 2 + subdirs[id]) return "directory nlink of " + std::to_string(id);
+    } else if (inode.nlink != names[id]) {
+      return "nlink of " + std::to_string(id);
+    }
+  }
+  return "";
+}
+
+BuiltUnion BuildUnion(std::vector<std::shared_ptr<const LayerIndex>> layers) {
+  BuiltUnion built;
+  built.tree = UnionTree::Build(std::move(layers),
+                                [&built](const std::string& w) { built.warnings.push_back(w); });
+  std::string broken = CheckInvariants(*built.tree);
+  if (!broken.empty()) throw std::logic_error("union tree invariant broken: " + broken);
+  return built;
+}
+
+std::string ReadFile(const UnionTree& tree, const std::string& path, size_t chunk) {
+  auto id = tree.Resolve(path);
+  if (!id) throw std::runtime_error("no such file: " + path);
+  std::string out;
+  std::string buf(chunk, '\0');
+  while (true) {
+    size_t got = tree.Read(*id, out.size(), std::as_writable_bytes(std::span(buf.data(), chunk)));
+    if (got == 0) break;
+    out.append(buf.data(), got);
+  }
+  return out;
+}
+
+std::string Render(const UnionTree& tree) {
+  std::string out;
+  std::function<void(uint32_t, const std::string&)> walk = [&](uint32_t id,
+                                                               const std::string& path) {
+    const UnionInode& inode = tree.inode(id);
+    out += (path.empty() ? "/" : path) + " " + TypeLetter(inode.type) + " " + Octal(inode.mode) +
+           " " + std::to_string(inode.uid) + ":" + std::to_string(inode.gid) + " n" +
+           std::to_string(inode.nlink);
+    if (inode.mtime_sec != 0 || inode.mtime_nsec != 0) {
+      out += " @" + std::to_string(inode.mtime_sec);
+      if (inode.mtime_nsec != 0) out += "." + std::to_string(inode.mtime_nsec);
+    }
+    const TarMember* m = tree.member(id);
+    switch (inode.type) {
+      case MemberType::kRegular:
+        out += " " + Quote(ReadFile(tree, path));
+        break;
+      case MemberType::kSymlink:
+        out += " -> " + m->link_target;
+        break;
+      case MemberType::kCharDevice:
+      case MemberType::kBlockDevice:
+        out += " " + std::to_string(m->dev_major) + "," + std::to_string(m->dev_minor);
+        break;
+      default:
+        break;
+    }
+    out += "\n";
+    for (const UnionDirent& entry : tree.children(id)) {
+      walk(entry.inode, path.empty() ? entry.name : path + "/" + entry.name);
+    }
+  };
+  walk(UnionTree::kRoot, "");
+  return out;
+}
+
+std::string Lines(const std::vector<std::string>& lines) {
+  std::string out;
+  for (const std::string& line : lines) out += line + "\n";
+  return out;
+}
+
+bool HasWarning(const BuiltUnion& built, const std::string& part) {
+  for (const std::string& w : built.warnings) {
+    if (w.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace imgmount::testing

@@ -1,0 +1,96 @@
+#include "tools/cli_common.h"
+
+#include <cstdio>
+#include <iostream>
+#include <mutex>
+
+#include "layers/error.h"
+
+namespace imgmount {
+
+bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out) {
+  const std::string& arg = args[i];
+  auto value = [&](const char* name) -> std::string {
+    if (i + 1 >= args.size()) {
+      throw Error(ErrorKind::kUsage, EINVAL, std::string(name) + " needs a value");
+    }
+    return args[++i];
+  };
+  if (arg == "--platform") {
+    out.view.selector.platform = Platform::Parse(value("--platform"));
+  } else if (arg.starts_with("--platform=")) {
+    out.view.selector.platform = Platform::Parse(arg.substr(11));
+  } else if (arg == "--image") {
+    out.view.selector.name = value("--image");
+  } else if (arg.starts_with("--image=")) {
+    out.view.selector.name = arg.substr(8);
+  } else if (arg == "--upto" || arg.starts_with("--upto=")) {
+    std::string text = arg == "--upto" ? value("--upto") : arg.substr(7);
+    size_t used = 0;
+    unsigned long n = 0;
+    try {
+      n = std::stoul(text, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != text.size() || n == 0) {
+      throw Error(ErrorKind::kUsage, EINVAL,
+                  "--upto wants a layer number >= 1, not \"" + text + "\"");
+    }
+    out.view.upto = n;
+  } else if (arg == "-q" || arg == "--quiet") {
+    out.quiet = true;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+const char* ImageOptionsHelp() {
+  return "  --platform OS/ARCH[/VARIANT]  platform of a multi-platform image (default: this "
+         "machine's)\n"
+         "  --image NAME[:TAG]            image of an archive holding several (or IMAGE:TAG)\n"
+         "  --upto N                      the image as it stood after layer N\n"
+         "  -q, --quiet                   no warnings\n";
+}
+
+void PrintWarning(const std::string& message) {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::fprintf(stderr, "imgmount: warning: %s\n", message.c_str());
+}
+
+ImageView OpenImageFromArgs(ImageArgs& args) {
+  auto [file, tag] = SplitImageArgument(args.image);
+  if (!tag.empty()) {
+    if (!args.view.selector.name.empty()) {
+      throw Error(ErrorKind::kUsage, EINVAL, "give the image either as IMAGE:TAG or with --image");
+    }
+    args.view.selector.name = tag;
+  }
+  if (!args.quiet) args.view.warn = PrintWarning;
+  return OpenImageView(file, args.view);
+}
+
+int RunReportingErrors(const std::function<int()>& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    std::fflush(stdout);
+    std::fprintf(stderr, "imgmount: %s\n", e.what());
+    return ExitCodeFor(e.kind());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "imgmount: out of memory\n");
+    return ExitCodeFor(ErrorKind::kInternal);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "imgmount: internal error: %s\n", e.what());
+    return ExitCodeFor(ErrorKind::kInternal);
+  }
+}
+
+void UsageError(const std::string& command, const std::string& message) {
+  std::string help = command.empty() ? "imgmount --help" : "imgmount " + command + " --help";
+  throw Error(ErrorKind::kUsage, EINVAL, message + " (see " + help + ")");
+}
+
+}  // namespace imgmount

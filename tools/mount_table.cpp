@@ -1,0 +1,101 @@
+#include "tools/mount_table.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "layers/error.h"
+
+namespace imgmount {
+namespace {
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string& field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int value = 0;
+      bool octal = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        char c = field[i + k];
+        if (c < '0' || c > '7') octal = false;
+        value = value * 8 + (c - '0');
+      }
+      if (octal) {
+        out += static_cast<char>(value);
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::optional<std::string> found;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devnum, root, mountpoint;
+    fields >> id >> parent >> devnum >> root >> mountpoint;
+    if (Unescape(mountpoint) != absolute_path) continue;
+    std::string field;
+    while (fields >> field && field != "-") {
+    }
+    std::string fstype;
+    fields >> fstype;
+    found = fstype;  // later lines are mounted on top of earlier ones
+  }
+  return found;
+}
+
+std::string CheckMountpoint(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
+    int e = errno;
+    if (e == ENOTCONN) {
+      throw Error(
+          ErrorKind::kMount, e,
+          path + ": a FUSE mount whose daemon is gone; run `imgmount -u " + path + "` first");
+    }
+    if (e == ENOENT) {
+      throw Error(ErrorKind::kNotFound, e,
+                  "mountpoint " + path + " does not exist (mkdir it first)");
+    }
+    errno = e;
+    ThrowSystemError("mountpoint " + path);
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    throw Error(ErrorKind::kMount, ENOTDIR, "mountpoint " + path + " is not a directory");
+  }
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) == nullptr) ThrowSystemError("mountpoint " + path);
+  std::string absolute = resolved;
+  if (auto type = MountedTypeAt(absolute)) {
+    throw Error(ErrorKind::kMount, EBUSY,
+                "mountpoint " + path + " is already mounted (" + *type + "); unmount it first" +
+                    (type->starts_with("fuse") ? " with `imgmount -u " + path + "`" : ""));
+  }
+  return absolute;
+}
+
+void CheckFuseUsable() {
+  if (::access("/dev/fuse", R_OK | W_OK) != 0) {
+    int e = errno;
+    throw Error(ErrorKind::kMount, e,
+                std::string("FUSE is not usable here: /dev/fuse: ") + std::strerror(e) +
+                    " (load the fuse module, or give the container --device /dev/fuse); "
+                    "`imgmount ls|cat` work without FUSE");
+  }
+}
+
+}  // namespace imgmount

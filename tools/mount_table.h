@@ -1,0 +1,21 @@
+// Questions about mountpoints: is this directory usable for a new mount, and what is mounted on
+// it now (from /proc/self/mountinfo).
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace imgmount {
+
+/// The filesystem type mounted exactly at `absolute_path` ("fuse.imgmount", ...), topmost first.
+std::optional<std::string> MountedTypeAt(const std::string& absolute_path);
+
+/// Checks that `path` can take a new mount and returns its absolute form. Throws kNotFound or
+/// kMount with a sentence saying what is wrong (missing, not a directory, already mounted,
+/// stale FUSE mount) and what to do.
+std::string CheckMountpoint(const std::string& path);
+
+/// Throws kMount when FUSE cannot work here (/dev/fuse missing or not accessible).
+void CheckFuseUsable();
+
+}  // namespace imgmount

@@ -1,0 +1,21 @@
+// The imgmount commands; each takes the arguments after its name and returns an exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace imgmount {
+
+/// `imgmount ls [-l] [-R] [-a] IMAGE [PATH]`: list a directory of the union view.
+int RunLs(const std::vector<std::string>& args);
+
+/// `imgmount cat IMAGE PATH...`: write files of the union view to stdout.
+int RunCat(const std::vector<std::string>& args);
+
+/// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
+int RunMount(const std::vector<std::string>& args);
+
+/// `imgmount -u [-z] MOUNTPOINT`: unmount.
+int RunUnmount(const std::vector<std::string>& args);
+
+}  // namespace imgmount
