@@ -41,8 +41,8 @@ ImageView OpenImageView(const std::string& path, const ViewOptions& requested) {
   ViewOptions options = requested;
   if (!options.decode.cache) {
     // One bounded cache of decoded spans for every layer of the image.
-    options.decode.cache = std::make_shared<SpanCache>(options.decode.cache_bytes,
-                                                       options.decode.span_bytes);
+    options.decode.cache =
+        std::make_shared<SpanCache>(options.decode.cache_bytes, options.decode.span_bytes);
   }
   ImageView view;
   view.files = OpenImageFiles(path);

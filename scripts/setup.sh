@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
-  rapidjson-dev libssl-dev catch2
+  rapidjson-dev libssl-dev catch2 clang-format git
   # tests: real image tools and the oracle, xattr/capability tools, compressors
   umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
   util-linux diffutils findutils

@@ -8,6 +8,11 @@ cd "$(dirname "$0")/.."
 
 scripts/setup.sh || exit 1
 status=0
+if ! clang-format --dry-run --Werror $(git ls-files '*.cpp' '*.h') 2> build/format.log; then
+  head -20 build/format.log
+  echo "test: sources are not clang-formatted (clang-format -i them)"
+  status=1
+fi
 for variant in release asan tsan; do
   scripts/build.sh "$variant" || { status=1; continue; }
   case "$variant" in
