@@ -76,7 +76,7 @@ struct stat StatOf(const UnionTree& tree, uint32_t id) {
     st.st_blocks = 8;
   }
   if (node.type == MemberType::kCharDevice || node.type == MemberType::kBlockDevice) {
-    if (const TarMember* m = tree.member(id)) st.st_rdev = makedev(m->dev_major, m->dev_minor);
+    if (auto m = tree.member(id)) st.st_rdev = makedev(m->dev_major, m->dev_minor);
   }
   st.st_mtim.tv_sec = node.mtime_sec;
   st.st_mtim.tv_nsec = node.mtime_nsec;
@@ -131,11 +131,11 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   Guard(req, [&] {
     FsContext& ctx = Context(req);
     auto id = IdOf(*ctx.tree, ino);
-    const TarMember* m = id ? ctx.tree->member(*id) : nullptr;
-    if (!id || ctx.tree->inode(*id).type != MemberType::kSymlink || m == nullptr) {
+    std::optional<TarMember> m = id ? ctx.tree->member(*id) : std::nullopt;
+    if (!id || ctx.tree->inode(*id).type != MemberType::kSymlink || !m) {
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
-    fuse_reply_readlink(req, m->link_target.c_str());
+    fuse_reply_readlink(req, std::string(m->link_target).c_str());
   });
 }
 
@@ -198,7 +198,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
     for (off_t index = std::max<off_t>(offset, 0); index < static_cast<off_t>(children.size()) + 2;
          ++index) {
       uint32_t child = 0;
-      const char* name = nullptr;
+      std::string name;  // fuse_add_direntry wants it NUL-terminated
       if (index == 0) {
         child = *id;
         name = ".";
@@ -208,7 +208,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
       } else {
         const UnionDirent& entry = children[static_cast<size_t>(index - 2)];
         child = entry.inode;
-        name = entry.name.c_str();
+        name = entry.name;
       }
       size_t need = 0;
       if (plus) {
@@ -218,13 +218,14 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
         entry.attr = StatOf(*ctx.tree, child);
         entry.attr_timeout = ctx.cache_seconds;
         entry.entry_timeout = ctx.cache_seconds;
-        need =
-            fuse_add_direntry_plus(req, buffer.data() + used, size - used, name, &entry, index + 1);
+        need = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &entry,
+                                      index + 1);
       } else {
         struct stat st {};
         st.st_ino = child + 1;
         st.st_mode = TypeBits(ctx.tree->inode(child).type);
-        need = fuse_add_direntry(req, buffer.data() + used, size - used, name, &st, index + 1);
+        need =
+            fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, index + 1);
       }
       if (need > size - used) break;
       used += need;
@@ -246,7 +247,7 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
     FsContext& ctx = Context(req);
     struct statvfs st {};
     uint64_t bytes = 0;
-    for (const auto& layer : ctx.tree->layers()) bytes += layer->stream->Size();
+    for (const auto& layer : ctx.tree->layers()) bytes += layer->stream()->Size();
     st.f_bsize = 4096;
     st.f_frsize = 4096;
     st.f_blocks = (bytes + 4095) / 4096;
@@ -262,8 +263,7 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     FsContext& ctx = Context(req);
     auto id = IdOf(*ctx.tree, ino);
     if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    const TarMember* m = ctx.tree->member(*id);
-    if (m != nullptr) {
+    if (std::optional<TarMember> m = ctx.tree->member(*id)) {
       for (const auto& [key, value] : m->xattrs) {
         if (key != name) continue;
         if (size == 0) return static_cast<void>(fuse_reply_xattr(req, value.size()));
@@ -281,7 +281,7 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
     auto id = IdOf(*ctx.tree, ino);
     if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
     std::string names;
-    if (const TarMember* m = ctx.tree->member(*id)) {
+    if (std::optional<TarMember> m = ctx.tree->member(*id)) {
       for (const auto& xattr : m->xattrs) {
         names += xattr.first;
         names += '\0';

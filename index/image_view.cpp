@@ -1,5 +1,6 @@
 #include "index/image_view.h"
 
+#include <malloc.h>
 #include <sys/stat.h>
 
 #include <future>
@@ -76,6 +77,7 @@ ImageView OpenImageView(const std::string& path, const ViewOptions& requested) {
   }
   for (auto& future : order) view.layers.push_back(future.get());
   view.tree = UnionTree::Build(view.layers, options.warn);
+  ::malloc_trim(0);  // hand the builder's temporary maps back to the system
   return view;
 }
 

@@ -1,13 +1,19 @@
 // The faithful table of contents of one layer: every tar member with the offset of its data in
-// the layer's uncompressed stream, and the stream to read that data from.
+// the layer's uncompressed stream. Stored compactly as fixed-size records plus one string table
+// (the same tables whether built in memory or mapped from the index cache), and read through
+// cheap views (TarMember) that point into them.
 #pragma once
 
 #include <cstdint>
+#include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "layers/byte_source.h"
+#include "layers/decode_pass.h"
 
 namespace imgmount {
 
@@ -28,11 +34,51 @@ struct SparseExtent {
   uint64_t length = 0;
 };
 
-/// One tar member as the header describes it.
+/// An extended attribute as offsets into the string table.
+struct XattrRecord {
+  uint32_t name_offset = 0;
+  uint32_t name_length = 0;
+  uint32_t value_offset = 0;
+  uint32_t value_length = 0;
+};
+
+/// One member as a fixed-size record (80 bytes); strings live in the string table.
+struct MemberRecord {
+  uint64_t data_offset = 0;
+  uint64_t size = 0;
+  int64_t mtime_sec = 0;
+  uint32_t path_offset = 0;
+  uint32_t path_length = 0;
+  uint32_t link_offset = 0;
+  uint32_t link_length = 0;
+  uint16_t mode = 0;
+  uint8_t type = 0;
+  uint8_t reserved = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t mtime_nsec = 0;
+  uint32_t dev_major = 0;
+  uint32_t dev_minor = 0;
+  uint32_t xattr_first = 0;
+  uint32_t xattr_count = 0;
+  uint32_t sparse_first = 0;
+  uint32_t sparse_count = 0;
+};
+static_assert(sizeof(MemberRecord) == 80, "MemberRecord is part of the index file format");
+
+/// The tables of one layer index: the in-memory and on-disk form are the same.
+struct IndexTables {
+  std::span<const MemberRecord> members;
+  std::span<const XattrRecord> xattrs;
+  std::span<const SparseExtent> sparse;
+  std::string_view strings;
+};
+
+/// A tar member seen through its index; valid while the LayerIndex lives.
 struct TarMember {
-  /// Normalised path: no leading "./" or "/", no trailing "/", no empty or "." components;
-  /// "" is the root directory. Never contains ".." (such members are dropped while indexing).
-  std::string path;
+  /// Normalised path: no leading "./" or "/", no trailing "/", no empty, "." or ".." components;
+  /// "" is the root directory.
+  std::string_view path;
   MemberType type = MemberType::kRegular;
   /// Permission bits including setuid, setgid and sticky (07777).
   uint32_t mode = 0;
@@ -45,23 +91,96 @@ struct TarMember {
   /// Offset of the member's data in the uncompressed layer stream.
   uint64_t data_offset = 0;
   /// Symlink target as stored, or a hardlink's normalised target path.
-  std::string link_target;
+  std::string_view link_target;
   uint32_t dev_major = 0;
   uint32_t dev_minor = 0;
   /// Extended attributes (name, value) in header order, e.g. ("security.capability", ...).
-  std::vector<std::pair<std::string, std::string>> xattrs;
+  std::vector<std::pair<std::string_view, std::string_view>> xattrs;
   /// Stored runs of a sparse file in logical order; empty for a file without holes.
+  std::span<const SparseExtent> sparse;
+};
+
+/// What a layer's integrity checks found.
+struct LayerDigests {
+  /// "sha256:..." of the blob, if it was computed while indexing.
+  std::string blob;
+  /// "sha256:..." of the uncompressed stream (the diff_id), if computed.
+  std::string stream;
+};
+
+/// The members of one layer in tar order, and the random-access stream to read their data from.
+class LayerIndex {
+ public:
+  /// Wraps tables whose storage `owner` keeps alive (a builder's vectors or a mapped file).
+  LayerIndex(std::string name, IndexTables tables, std::shared_ptr<const void> owner);
+
+  /// Human name of the layer for messages, e.g. "layer 3 (sha256:ab12..)".
+  const std::string& name() const { return name_; }
+  /// Number of members.
+  uint32_t size() const { return static_cast<uint32_t>(tables_.members.size()); }
+  /// A view of member `i` (i < size()).
+  TarMember member(uint32_t i) const;
+  /// The path of member `i` without building a whole view.
+  std::string_view path(uint32_t i) const;
+  /// The type of member `i`.
+  MemberType type(uint32_t i) const { return static_cast<MemberType>(tables_.members[i].type); }
+  /// The raw tables (for the index cache).
+  const IndexTables& tables() const { return tables_; }
+
+  /// Random-access source over the layer's uncompressed tar stream.
+  const SourcePtr& stream() const { return stream_; }
+  /// How the stream was decoded (access points, span checksums) for the index cache.
+  const StreamIndex& stream_index() const { return stream_index_; }
+  /// Digests verified while indexing.
+  const LayerDigests& digests() const { return digests_; }
+
+  /// Sets the stream, its index and the digests (once, while the index is assembled).
+  void AttachStream(SourcePtr stream, StreamIndex stream_index, LayerDigests digests);
+
+ private:
+  std::string name_;
+  IndexTables tables_;
+  std::shared_ptr<const void> owner_;
+  SourcePtr stream_;
+  StreamIndex stream_index_;
+  LayerDigests digests_;
+};
+
+/// The owning form of a member, as the tar indexer reads it from a header.
+struct NewMember {
+  std::string path;
+  MemberType type = MemberType::kRegular;
+  uint32_t mode = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  int64_t mtime_sec = 0;
+  uint32_t mtime_nsec = 0;
+  uint64_t size = 0;
+  uint64_t data_offset = 0;
+  std::string link_target;
+  uint32_t dev_major = 0;
+  uint32_t dev_minor = 0;
+  std::vector<std::pair<std::string, std::string>> xattrs;
   std::vector<SparseExtent> sparse;
 };
 
-/// The members of one layer in tar order, plus the random-access uncompressed stream.
-struct LayerIndex {
-  /// Human name of the layer for messages, e.g. "layer 3 (sha256:ab12..)".
-  std::string name;
-  /// Members in the order they appear in the tar.
-  std::vector<TarMember> members;
-  /// Random-access source over the layer's uncompressed tar stream.
-  SourcePtr stream;
+/// Accumulates members into the compact tables of a LayerIndex.
+class LayerIndexBuilder {
+ public:
+  /// Appends one member; throws kBadImage once the string table would pass 4 GiB.
+  void Add(const NewMember& member);
+  /// Number of members added so far.
+  size_t size() const { return members_.size(); }
+  /// The finished index named `name` (the builder is spent afterwards).
+  std::shared_ptr<LayerIndex> Finish(std::string name);
+
+ private:
+  uint32_t AddString(std::string_view text);
+
+  std::vector<MemberRecord> members_;
+  std::vector<XattrRecord> xattrs_;
+  std::vector<SparseExtent> sparse_;
+  std::string strings_;
 };
 
 }  // namespace imgmount

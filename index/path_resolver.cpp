@@ -45,8 +45,8 @@ uint32_t ResolveFollowing(const UnionTree& tree, std::string_view path, bool fol
         throw Error(ErrorKind::kNotFound, ELOOP,
                     std::string(path) + ": too many levels of symbolic links");
       }
-      const TarMember* m = tree.member(*next);
-      std::string_view target = m ? std::string_view(m->link_target) : std::string_view();
+      std::optional<TarMember> m = tree.member(*next);
+      std::string_view target = m ? m->link_target : std::string_view();
       if (!target.empty() && target.front() == '/') current = UnionTree::kRoot;
       PushComponents(pending, target, true);
       continue;

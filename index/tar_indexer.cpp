@@ -38,7 +38,7 @@ uint32_t ClampId(la_int64_t id) {
 }
 
 // Converts one libarchive entry; nullopt (with a warning) for members that cannot be served.
-std::optional<TarMember> ToMember(archive_entry* entry, uint64_t data_offset,
+std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
                                   const std::string& layer, const WarningSink& warn) {
   const char* raw = archive_entry_pathname(entry);
   std::string raw_name = raw ? raw : "";
@@ -52,7 +52,7 @@ std::optional<TarMember> ToMember(archive_entry* entry, uint64_t data_offset,
     if (warn) warn(layer + ": ignoring member " + *path + " of unsupported type");
     return std::nullopt;
   }
-  TarMember m;
+  NewMember m;
   m.path = std::move(*path);
   m.type = *type;
   m.mode = static_cast<uint32_t>(archive_entry_perm(entry)) & 07777;
@@ -101,20 +101,23 @@ std::optional<TarMember> ToMember(archive_entry* entry, uint64_t data_offset,
 
 // Checks that every member's stored data lies inside the stream.
 void CheckExtents(const LayerIndex& index, uint64_t stream_size) {
-  for (const auto& m : index.members) {
+  for (uint32_t i = 0; i < index.size(); ++i) {
+    TarMember m = index.member(i);
     if (m.type != MemberType::kRegular) continue;
     uint64_t stored = m.size;
     if (!m.sparse.empty()) {
       stored = 0;
       for (const auto& e : m.sparse) {
         if (e.offset > m.size || e.length > m.size - e.offset) {
-          ThrowBadImage(index.name + ": sparse map of " + m.path + " exceeds its size");
+          ThrowBadImage(index.name() + ": sparse map of " + std::string(m.path) +
+                        " exceeds its size");
         }
         stored += e.length;
       }
     }
     if (m.data_offset > stream_size || stored > stream_size - m.data_offset) {
-      ThrowBadImage(index.name + ": data of " + m.path + " extends past the end of the layer");
+      ThrowBadImage(index.name() + ": data of " + std::string(m.path) +
+                    " extends past the end of the layer");
     }
   }
 }
@@ -137,22 +140,21 @@ std::shared_ptr<const LayerIndex> IndexLayer(const LayerBlob& blob, const std::s
   if (warn && ((says_gzip && codec != Codec::kGzip) || (says_zstd && codec != Codec::kZstd))) {
     warn(name + ": media type " + blob.media_type + " but the content is " + CodecName(codec));
   }
-  auto index = std::make_shared<LayerIndex>();
-  index->name = name;
+  LayerIndexBuilder builder;
   auto pass = DecodePass::Start(blob.blob, codec, name, options);
   {
     TarWalker walker(*pass, name);
     while (archive_entry* entry = walker.Next()) {
-      if (auto member = ToMember(entry, walker.data_offset(), name, warn)) {
-        index->members.push_back(std::move(*member));
-      }
+      if (auto member = ToMember(entry, walker.data_offset(), name, warn)) builder.Add(*member);
     }
   }
-  pass->Drain();
-  index->stream = pass->Finish();
-  CheckExtents(*index, index->stream->Size());
-  CheckDigest(blob.digest, pass->BlobDigest(), "blob digest", name);
-  CheckDigest(blob.diff_id, pass->StreamDigest(), "diff_id", name);
+  SourcePtr stream = pass->Finish();
+  auto index = builder.Finish(name);
+  CheckExtents(*index, stream->Size());
+  LayerDigests digests{pass->BlobDigest(), pass->StreamDigest()};
+  CheckDigest(blob.digest, digests.blob, "blob digest", name);
+  CheckDigest(blob.diff_id, digests.stream, "diff_id", name);
+  index->AttachStream(std::move(stream), pass->Index(), std::move(digests));
   return index;
 }
 

@@ -17,9 +17,8 @@ UnionBuilder::UnionBuilder(std::vector<std::shared_ptr<const LayerIndex>> layers
     if (!layers_[i]) {
       throw Error(ErrorKind::kInternal, EINVAL, "union: layer " + std::to_string(i) + " is null");
     }
-    if (layers_[i]->members.size() >= kNoIndex) {
-      ThrowBadImage(layers_[i]->name + ": too many tar members");
-    }
+    if (layers_[i]->size() >= kNoIndex)
+      ThrowBadImage(layers_[i]->name() + ": too many tar members");
   }
   nodes_.emplace_back();  // the root: an implied directory, 0755 root:root, mtime 0
 }
@@ -28,7 +27,7 @@ void UnionBuilder::ApplyLayer(uint32_t index) {
   Layer layer;
   layer.index = index;
   layer.index_ptr = layers_.at(index).get();
-  const std::vector<TarMember>& members = layer.index_ptr->members;
+  const LayerIndex& members = *layer.index_ptr;
   std::vector<uint32_t> entries;
   entries.reserve(members.size());
   std::string reason;
@@ -36,7 +35,7 @@ void UnionBuilder::ApplyLayer(uint32_t index) {
   // Phase A: classify every member by name; markers act on the lower state right away, which
   // is still untouched by this layer since no entry has been applied yet.
   for (uint32_t i = 0; i < members.size(); ++i) {
-    PathKind kind = ClassifyPath(members[i].path, reason);
+    PathKind kind = ClassifyPath(members.path(i), reason);
     switch (kind) {
       case PathKind::kEntry:
         entries.push_back(i);
@@ -47,13 +46,13 @@ void UnionBuilder::ApplyLayer(uint32_t index) {
         ApplyMarkerToLower(layer, i, kind);
         break;
       case PathKind::kHidden:
-        if (IsAufsLinkPath(members[i].path) && members[i].type == MemberType::kRegular) {
-          layer.aufs_links[members[i].path] = i;
+        if (IsAufsLinkPath(members.path(i)) && members.type(i) == MemberType::kRegular) {
+          layer.aufs_links[members.path(i)] = i;
         }
-        if (!reason.empty()) Warn(layer, members[i], "ignored: " + reason);
+        if (!reason.empty()) Warn(layer, members.member(i), "ignored: " + reason);
         break;
       case PathKind::kInvalid:
-        Warn(layer, members[i], "ignored: " + reason);
+        Warn(layer, members.member(i), "ignored: " + reason);
         break;
     }
   }
@@ -103,7 +102,7 @@ uint32_t UnionBuilder::EnsureDirs(std::span<const std::string_view> comps, const
     auto it = children.find(name);
     if (it == children.end()) {
       uint32_t dir = NewImpliedDir(cause);
-      children.emplace(std::string(name), dir);
+      children.emplace(name, dir);
       cur = dir;
     } else if (nodes_[it->second].type != MemberType::kDirectory) {
       // A non-directory in the way is replaced, never followed.
@@ -120,14 +119,14 @@ void UnionBuilder::Place(uint32_t dir, std::string_view name, uint32_t node) {
   Children& children = nodes_[dir].children;
   auto it = children.find(name);
   if (it == children.end()) {
-    children.emplace(std::string(name), node);
+    children.emplace(name, node);
   } else {
     it->second = node;
   }
 }
 
 void UnionBuilder::ApplyMarkerToLower(Layer& layer, uint32_t member, PathKind kind) {
-  SplitPath(layer.index_ptr->members[member].path, scratch_);
+  SplitPath(layer.index_ptr->path(member), scratch_);
   std::span<const std::string_view> comps(scratch_);
   std::optional<uint32_t> dir = FindDir(comps.first(comps.size() - 1));
   if (!dir) return;
@@ -141,7 +140,7 @@ void UnionBuilder::ApplyMarkerToLower(Layer& layer, uint32_t member, PathKind ki
 }
 
 void UnionBuilder::ApplyEntry(Layer& layer, uint32_t member) {
-  const TarMember& m = layer.index_ptr->members[member];
+  const TarMember m = layer.index_ptr->member(member);
   SplitPath(m.path, scratch_);
   if (scratch_.empty()) {
     if (m.type != MemberType::kDirectory) {
@@ -179,7 +178,7 @@ void UnionBuilder::ApplyEntry(Layer& layer, uint32_t member) {
 }
 
 void UnionBuilder::ApplyMarkerAfter(Layer& layer, uint32_t member) {
-  const TarMember& m = layer.index_ptr->members[member];
+  const TarMember m = layer.index_ptr->member(member);
   SplitPath(m.path, scratch_);
   std::span<const std::string_view> parent =
       std::span<const std::string_view>(scratch_).first(scratch_.size() - 1);
@@ -213,9 +212,9 @@ bool UnionBuilder::LayerHasEntryAt(Layer& layer, std::string_view path) {
 void UnionBuilder::Warn(const Layer& layer, const TarMember& member,
                         const std::string& what) const {
   if (!warn_) return;
-  std::string label = layer.index_ptr->name.empty() ? "layer " + std::to_string(layer.index)
-                                                    : layer.index_ptr->name;
-  warn_(label + ": /" + member.path + ": " + what);
+  std::string label = layer.index_ptr->name().empty() ? "layer " + std::to_string(layer.index)
+                                                      : layer.index_ptr->name();
+  warn_(label + ": /" + std::string(member.path) + ": " + what);
 }
 
 }  // namespace imgmount

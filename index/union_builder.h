@@ -53,7 +53,8 @@ class UnionBuilder {
   std::shared_ptr<const UnionTree> Freeze();
 
  private:
-  using Children = std::map<std::string, uint32_t, std::less<>>;
+  /// Names point into the layers' string tables, which outlive the builder and the tree.
+  using Children = std::map<std::string_view, uint32_t>;
 
   /// One inode of the mutable tree; names refer to nodes by index, so hardlinks share one.
   struct Node {
@@ -72,7 +73,7 @@ class UnionBuilder {
   /// One name given to a placeholder: directory node, name, and the link member that asked.
   struct LinkName {
     uint32_t dir;
-    std::string name;
+    std::string_view name;
     uint32_t member;
   };
 

@@ -19,7 +19,7 @@ UnionInode InodeOf(const std::vector<std::shared_ptr<const LayerIndex>>& layers,
     inode.mtime_nsec = mtime_nsec;
     return inode;
   }
-  const TarMember& m = layers[layer]->members[member];
+  const TarMember m = layers[layer]->member(member);
   inode.mode = m.mode & 07777;
   inode.uid = m.uid;
   inode.gid = m.gid;
@@ -69,7 +69,8 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
           (id != kNoIndex && node.type == MemberType::kDirectory)) {
         // Unreachable by construction: placeholders are resolved at the end of their layer and
         // a directory has exactly one name. Refuse rather than build a cycle.
-        throw Error(ErrorKind::kInternal, EIO, "union: inconsistent tree at '" + name + "'");
+        throw Error(ErrorKind::kInternal, EIO,
+                    "union: inconsistent tree at '" + std::string(name) + "'");
       }
       if (id == kNoIndex) {
         id = add_inode(child);

@@ -11,7 +11,7 @@ namespace imgmount {
 
 void UnionBuilder::ApplyHardlink(Layer& layer, uint32_t member, uint32_t dir,
                                  std::string_view name) {
-  const TarMember& m = layer.index_ptr->members[member];
+  const TarMember m = layer.index_ptr->member(member);
   std::string_view target = m.link_target;
   if (IsAufsLinkPath(target)) {
     auto link = layer.aufs_links.find(target);
@@ -42,7 +42,7 @@ void UnionBuilder::ApplyHardlink(Layer& layer, uint32_t member, uint32_t dir,
     node.member = member;
     node.pending = static_cast<uint32_t>(layer.pending.size());
     uint32_t placeholder = NewNode(node);
-    layer.pending.push_back(Pending{placeholder, member, {{dir, std::string(name), member}}});
+    layer.pending.push_back(Pending{placeholder, member, {{dir, name, member}}});
     Place(dir, name, placeholder);
     return;
   }
@@ -52,7 +52,7 @@ void UnionBuilder::ApplyHardlink(Layer& layer, uint32_t member, uint32_t dir,
     return;
   }
   if (node.type == MemberType::kHardlink) {
-    layer.pending[node.pending].names.push_back({dir, std::string(name), member});
+    layer.pending[node.pending].names.push_back({dir, name, member});
   }
   Place(dir, name, *found);
 }
@@ -93,7 +93,7 @@ uint32_t UnionBuilder::ResolveChain(Layer& layer, uint32_t first) {
     }
     pending.state = Pending::State::kVisiting;
     chain.push_back(cur);
-    SplitPath(layer.index_ptr->members[pending.member].link_target, comps);
+    SplitPath(layer.index_ptr->member(pending.member).link_target, comps);
     std::optional<uint32_t> found = Find(comps);
     if (!found) {
       why = "the target does not exist in this layer or below";
@@ -121,8 +121,8 @@ uint32_t UnionBuilder::ResolveChain(Layer& layer, uint32_t first) {
 
 void UnionBuilder::DropLink(Layer& layer, uint32_t member, uint32_t dir, std::string_view name,
                             const std::string& why) {
-  const TarMember& m = layer.index_ptr->members[member];
-  Warn(layer, m, "hardlink to /" + m.link_target + " dropped: " + why);
+  const TarMember m = layer.index_ptr->member(member);
+  Warn(layer, m, "hardlink to /" + std::string(m.link_target) + " dropped: " + why);
   // The link member replaced whatever was at its path before it failed, as in tar extraction.
   Children& children = nodes_[dir].children;
   auto it = children.find(name);

@@ -15,7 +15,7 @@ namespace imgmount {
 namespace {
 
 // Index of the first run that ends after `offset` (runs are sorted, so their ends are too).
-size_t FirstRunAfter(const std::vector<SparseExtent>& runs, uint64_t offset) {
+size_t FirstRunAfter(std::span<const SparseExtent> runs, uint64_t offset) {
   auto it = std::partition_point(runs.begin(), runs.end(), [offset](const SparseExtent& run) {
     return run.offset + run.length <= offset;
   });
@@ -25,8 +25,8 @@ size_t FirstRunAfter(const std::vector<SparseExtent>& runs, uint64_t offset) {
 }  // namespace
 
 void UnionTree::IndexSparse(uint32_t id) {
-  const TarMember* m = member(id);
-  if (m == nullptr || m->sparse.empty()) return;
+  std::optional<TarMember> m = member(id);
+  if (!m || m->sparse.empty()) return;
   SparseFile file;
   file.inode = id;
   file.first_start = sparse_starts_.size();
@@ -58,7 +58,7 @@ const UnionTree::SparseFile* UnionTree::FindSparse(uint32_t id) const {
   return &*it;
 }
 
-const TarMember& UnionTree::RegularMember(uint32_t id, const char* op) const {
+TarMember UnionTree::RegularMember(uint32_t id, const char* op) const {
   if (id >= inodes_.size()) {
     throw Error(ErrorKind::kInternal, EINVAL,
                 std::string(op) + ": no inode " + std::to_string(id) + " in the union");
@@ -78,17 +78,17 @@ void UnionTree::ReadStored(const UnionInode& inode, const TarMember& m, uint64_t
   const LayerIndex& layer = *layers_[inode.layer];
   uint64_t start = m.data_offset + stored_offset;
   if (start < m.data_offset || start + dst.size() < start) {
-    ThrowBadImage(layer.name + ": /" + m.path + ": data offset out of range");
+    ThrowBadImage(layer.name() + ": /" + std::string(m.path) + ": data offset out of range");
   }
-  size_t got = layer.stream->ReadAt(start, dst);
+  size_t got = layer.stream()->ReadAt(start, dst);
   if (got != dst.size()) {
-    ThrowBadImage(layer.name + ": /" + m.path + ": data truncated at stream offset " +
-                  std::to_string(start + got));
+    ThrowBadImage(layer.name() + ": /" + std::string(m.path) +
+                  ": data truncated at stream offset " + std::to_string(start + got));
   }
 }
 
 size_t UnionTree::Read(uint32_t id, uint64_t offset, std::span<std::byte> dst) const {
-  const TarMember& m = RegularMember(id, "read");
+  const TarMember m = RegularMember(id, "read");
   const UnionInode& inode = inodes_[id];
   if (offset >= inode.size || dst.empty()) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), inode.size - offset));
@@ -99,9 +99,10 @@ size_t UnionTree::Read(uint32_t id, uint64_t offset, std::span<std::byte> dst) c
     return want;
   }
   if (!sparse->valid) {
-    ThrowBadImage(layers_[inode.layer]->name + ": /" + m.path + ": invalid sparse map");
+    ThrowBadImage(layers_[inode.layer]->name() + ": /" + std::string(m.path) +
+                  ": invalid sparse map");
   }
-  const std::vector<SparseExtent>& runs = m.sparse;
+  std::span<const SparseExtent> runs = m.sparse;
   uint64_t pos = offset;
   uint64_t end = offset + want;
   for (size_t i = FirstRunAfter(runs, pos); pos < end; ++i) {
@@ -133,15 +134,16 @@ uint64_t UnionTree::StoredBytes(uint32_t id) const {
 }
 
 std::optional<uint64_t> UnionTree::SeekData(uint32_t id, uint64_t offset, bool want_data) const {
-  const TarMember& m = RegularMember(id, "lseek");
+  const TarMember m = RegularMember(id, "lseek");
   const UnionInode& inode = inodes_[id];
   if (offset >= inode.size) return std::nullopt;
   const SparseFile* sparse = FindSparse(id);
   if (sparse == nullptr) return want_data ? offset : inode.size;
   if (!sparse->valid) {
-    ThrowBadImage(layers_[inode.layer]->name + ": /" + m.path + ": invalid sparse map");
+    ThrowBadImage(layers_[inode.layer]->name() + ": /" + std::string(m.path) +
+                  ": invalid sparse map");
   }
-  const std::vector<SparseExtent>& runs = m.sparse;
+  std::span<const SparseExtent> runs = m.sparse;
   uint64_t pos = offset;
   for (size_t i = FirstRunAfter(runs, offset); i < runs.size(); ++i) {
     if (runs[i].length == 0) continue;  // an empty run holds no data

@@ -87,11 +87,11 @@ std::optional<uint32_t> UnionTree::Resolve(std::string_view path) const {
   return cur;
 }
 
-const TarMember* UnionTree::member(uint32_t id) const {
-  if (id >= inodes_.size()) return nullptr;
+std::optional<TarMember> UnionTree::member(uint32_t id) const {
+  if (id >= inodes_.size()) return std::nullopt;
   const UnionInode& inode = inodes_[id];
-  if (inode.layer == kNoIndex || inode.member == kNoIndex) return nullptr;
-  return &layers_[inode.layer]->members[inode.member];
+  if (inode.layer == kNoIndex || inode.member == kNoIndex) return std::nullopt;
+  return layers_[inode.layer]->member(inode.member);
 }
 
 }  // namespace imgmount

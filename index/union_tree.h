@@ -44,7 +44,8 @@ struct UnionInode {
 
 /// One name in a directory.
 struct UnionDirent {
-  std::string name;
+  /// Points into a layer's string table (the tree keeps its layers alive).
+  std::string_view name;
   uint32_t inode = 0;
 };
 
@@ -76,8 +77,8 @@ class UnionTree {
   /// Resolves a path ("", "/", "a/b", "/a/b/") component by component, never following symlinks.
   std::optional<uint32_t> Resolve(std::string_view path) const;
 
-  /// The tar member behind an inode, or nullptr for an implied directory.
-  const TarMember* member(uint32_t id) const;
+  /// The tar member behind an inode, or nullopt for an implied directory.
+  std::optional<TarMember> member(uint32_t id) const;
 
   /// The layers the tree was built from, bottom first.
   const std::vector<std::shared_ptr<const LayerIndex>>& layers() const { return layers_; }
@@ -108,7 +109,7 @@ class UnionTree {
   /// The sparse record of `id`, or nullptr for a file without holes.
   const SparseFile* FindSparse(uint32_t id) const;
   /// The member of regular file `id`; throws for any other inode.
-  const TarMember& RegularMember(uint32_t id, const char* op) const;
+  TarMember RegularMember(uint32_t id, const char* op) const;
   /// Copies stored bytes [stored_offset, +dst.size()) of `m` from its layer stream.
   void ReadStored(const UnionInode& inode, const TarMember& m, uint64_t stored_offset,
                   std::span<std::byte> dst) const;

@@ -39,7 +39,7 @@ std::string ModeString(MemberType type, uint32_t mode) {
 
 std::string LongListingLine(const UnionTree& tree, uint32_t id, const std::string& name) {
   const UnionInode& node = tree.inode(id);
-  const TarMember* member = tree.member(id);
+  std::optional<TarMember> member = tree.member(id);
   std::string size;
   if ((node.type == MemberType::kCharDevice || node.type == MemberType::kBlockDevice) && member) {
     size = std::to_string(member->dev_major) + ", " + std::to_string(member->dev_minor);
@@ -55,7 +55,7 @@ std::string LongListingLine(const UnionTree& tree, uint32_t id, const std::strin
                 ModeString(node.type, node.mode).c_str(), node.nlink, node.uid, node.gid,
                 size.c_str(), when);
   std::string out = line + name;
-  if (node.type == MemberType::kSymlink && member) out += " -> " + member->link_target;
+  if (node.type == MemberType::kSymlink && member) out += " -> " + std::string(member->link_target);
   return out;
 }
 

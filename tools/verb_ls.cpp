@@ -36,12 +36,14 @@ void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown
     PrintEntry(tree, dir, ".", flags);
     PrintEntry(tree, tree.inode(dir).parent, "..", flags);
   }
-  for (const auto& entry : tree.children(dir)) PrintEntry(tree, entry.inode, entry.name, flags);
+  for (const auto& entry : tree.children(dir)) {
+    PrintEntry(tree, entry.inode, std::string(entry.name), flags);
+  }
   if (!flags.recursive) return;
   for (const auto& entry : tree.children(dir)) {
     if (tree.inode(entry.inode).type != MemberType::kDirectory) continue;
     std::printf("\n");
-    std::string child = shown == "/" ? "/" + entry.name : shown + "/" + entry.name;
+    std::string child = (shown == "/" ? "" : shown) + "/" + std::string(entry.name);
     ListDirectory(tree, entry.inode, child, flags);
   }
 }

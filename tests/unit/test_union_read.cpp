@@ -79,7 +79,7 @@ TEST_CASE("union read: sparse files read holes as zeros", "[union]") {
 }
 
 TEST_CASE("union read: bad data fails the file with EIO, not the tree", "[union]") {
-  TarMember truncated;
+  NewMember truncated;
   truncated.path = "truncated";
   truncated.size = 10;
   truncated.data_offset = 10;  // the stream holds 14 bytes: only 4 of the 10 are there
@@ -120,7 +120,7 @@ TEST_CASE("union read: only regular files can be read", "[union]") {
   CHECK_THROWS_AS(tree->Read(*tree->Resolve("s"), 0, Bytes(buf)), Error);
   CHECK_THROWS_AS(tree->Read(99, 0, Bytes(buf)), Error);
   CHECK(tree->StoredBytes(*tree->Resolve("s")) == 0);
-  CHECK(tree->member(UnionTree::kRoot) == nullptr);
+  CHECK_FALSE(tree->member(UnionTree::kRoot).has_value());
   CHECK(tree->member(*tree->Resolve("s"))->link_target == "d");
 }
 

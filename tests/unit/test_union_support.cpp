@@ -54,7 +54,7 @@ std::string Octal(uint32_t mode) {
 }  // namespace
 
 LayerMaker& LayerMaker::Add(const std::string& path, MemberType type, uint32_t mode) {
-  TarMember m;
+  NewMember m;
   m.path = path;
   m.type = type;
   m.mode = mode;
@@ -105,7 +105,7 @@ LayerMaker& LayerMaker::Sparse(const std::string& path, uint64_t size,
   return *this;
 }
 
-LayerMaker& LayerMaker::Raw(TarMember member) {
+LayerMaker& LayerMaker::Raw(NewMember member) {
   members_.push_back(std::move(member));
   return *this;
 }
@@ -128,10 +128,10 @@ LayerMaker& LayerMaker::Pad(size_t bytes) {
 }
 
 std::shared_ptr<const LayerIndex> LayerMaker::Make() const {
-  auto layer = std::make_shared<LayerIndex>();
-  layer->name = name_;
-  layer->members = members_;
-  layer->stream = std::make_shared<MemorySource>(data_, name_);
+  LayerIndexBuilder builder;
+  for (const NewMember& m : members_) builder.Add(m);
+  auto layer = builder.Finish(name_);
+  layer->AttachStream(std::make_shared<MemorySource>(data_, name_), StreamIndex{}, {});
   return layer;
 }
 
@@ -149,9 +149,10 @@ std::string CheckInvariants(const UnionTree& tree) {
       ++names[entries[i].inode];
       if (child.type == MemberType::kDirectory) {
         ++subdirs[id];
-        if (child.parent != id) return "wrong parent of " + entries[i].name;
+        if (child.parent != id) return "wrong parent of " + std::string(entries[i].name);
       }
-      if (tree.Lookup(id, entries[i].name) != entries[i].inode) return "lookup " + entries[i].name;
+      if (tree.Lookup(id, entries[i].name) != entries[i].inode)
+        return "lookup " + std::string(entries[i].name);
     }
   }
   for (uint32_t id = 0; id < tree.inode_count(); ++id) {
@@ -201,13 +202,13 @@ std::string Render(const UnionTree& tree) {
       out += " @" + std::to_string(inode.mtime_sec);
       if (inode.mtime_nsec != 0) out += "." + std::to_string(inode.mtime_nsec);
     }
-    const TarMember* m = tree.member(id);
+    std::optional<TarMember> m = tree.member(id);
     switch (inode.type) {
       case MemberType::kRegular:
         out += " " + Quote(ReadFile(tree, path));
         break;
       case MemberType::kSymlink:
-        out += " -> " + m->link_target;
+        out += " -> " + std::string(m->link_target);
         break;
       case MemberType::kCharDevice:
       case MemberType::kBlockDevice:
@@ -218,7 +219,8 @@ std::string Render(const UnionTree& tree) {
     }
     out += "\n";
     for (const UnionDirent& entry : tree.children(id)) {
-      walk(entry.inode, path.empty() ? entry.name : path + "/" + entry.name);
+      walk(entry.inode,
+           path.empty() ? std::string(entry.name) : path + "/" + std::string(entry.name));
     }
   };
   walk(UnionTree::kRoot, "");

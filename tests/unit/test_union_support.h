@@ -34,7 +34,7 @@ class LayerMaker {
   LayerMaker& Sparse(const std::string& path, uint64_t size,
                      const std::vector<std::pair<uint64_t, std::string>>& runs);
   /// Adds a member as given (its data_offset is kept).
-  LayerMaker& Raw(TarMember member);
+  LayerMaker& Raw(NewMember member);
   /// Sets the owner of the last member added.
   LayerMaker& Owner(uint32_t uid, uint32_t gid);
   /// Sets the modification time of the last member added.
@@ -48,7 +48,7 @@ class LayerMaker {
  private:
   LayerMaker& Add(const std::string& path, MemberType type, uint32_t mode);
   std::string name_;
-  std::vector<TarMember> members_;
+  std::vector<NewMember> members_;
   std::string data_;
 };
 

@@ -171,7 +171,7 @@ TEST_CASE("union: whiteouts stored as hardlinks or linked mode-0 files are marke
     LayerMaker maker;
     maker.File("a/.wh.f", "", 0);
     for (const char* path : {"b/.wh.g", "c/.wh..wh..opq"}) {
-      TarMember m;
+      NewMember m;
       m.path = path;
       m.type = MemberType::kRegular;
       m.mode = 0;
