@@ -22,6 +22,8 @@ int main(int argc, char** argv) {
     if (first == "-u" || first == "--unmount") return imgmount::RunUnmount(rest);
     if (first == "ls") return imgmount::RunLs(rest);
     if (first == "cat") return imgmount::RunCat(rest);
+    if (first == "inspect") return imgmount::RunInspect(rest);
+    if (first == "export") return imgmount::RunExport(rest);
     if (first == "mount") return imgmount::RunMount(rest);
     return imgmount::RunMount(args);
   });

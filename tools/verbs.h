@@ -12,6 +12,12 @@ int RunLs(const std::vector<std::string>& args);
 /// `imgmount cat IMAGE PATH...`: write files of the union view to stdout.
 int RunCat(const std::vector<std::string>& args);
 
+/// `imgmount inspect [--json] IMAGE`: format, names, platforms, config, layers and history.
+int RunInspect(const std::vector<std::string>& args);
+
+/// `imgmount export IMAGE OUT.tar`: the flattened root filesystem as one tar.
+int RunExport(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

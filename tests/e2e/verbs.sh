@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# The FUSE-free verbs against independent oracles: `export` unpacks (GNU tar) to exactly the
+# tree umoci unpacks, for every format; `inspect` names the format, the layers (digests as
+# skopeo reports them, diff_ids from the config) and the history (as umoci stat reports it).
+source "$(dirname "$0")/lib.sh"
+
+"$FIXTURE" sample oci-dir none "$WORK/oracle-oci"
+oracle_unpack "$WORK/oracle-oci" latest "$WORK/oracle"
+
+declare -A FORMAT_NAME=(
+  [docker-legacy]="docker save (Docker <= 24)"
+  [docker-oci]="docker save (Docker >= 25, OCI layout inside)"
+  [containerd]="docker save (Docker >= 25, OCI layout inside)"
+  [docker-archive]="docker-archive (skopeo/podman)"
+  [oci-dir]="OCI layout"
+  [oci-archive]="OCI archive"
+)
+
+for format in docker-legacy docker-oci containerd docker-archive oci-dir oci-archive; do
+  compression=gzip
+  [ "$format" = docker-legacy ] && compression=none
+  image="$WORK/$format"
+  [ "$format" = oci-dir ] || image="$image.tar"
+  "$FIXTURE" sample "$format" "$compression" "$image"
+
+  # export -> tar -x equals the oracle, every attribute included.
+  mkdir -p "$WORK/export-$format"
+  if "$IMGMOUNT" export "$image" "$WORK/export-$format.tar" 2> "$WORK/err.txt"; then
+    tar --xattrs --xattrs-include='*' --numeric-owner -xpf "$WORK/export-$format.tar" \
+      -C "$WORK/export-$format" 2> /dev/null
+    compare_trees "export $format" "$WORK/oracle" "$WORK/export-$format"
+  else
+    fail "export $format: $(cat "$WORK/err.txt")"
+  fi
+
+  # inspect: format, layer digests (skopeo), diff_ids and history (the config, via skopeo).
+  "$IMGMOUNT" inspect --json "$image" > "$WORK/inspect.json"
+  grep -qF "\"format\": \"${FORMAT_NAME[$format]}\"" "$WORK/inspect.json" ||
+    fail "inspect $format: format is not \"${FORMAT_NAME[$format]}\""
+  case "$format" in
+    oci-dir) ref="oci:$image:latest" ;;
+    oci-archive) ref="oci-archive:$image:latest" ;;
+    *) ref="docker-archive:$image" ;;
+  esac
+  if skopeo inspect --config "$ref" > "$WORK/config.json" 2> "$WORK/skopeo.err"; then
+    for diff_id in $(grep -oE 'sha256:[0-9a-f]{64}' "$WORK/config.json"); do
+      grep -q "\"diff_id\": \"$diff_id\"" "$WORK/inspect.json" ||
+        fail "inspect $format: diff_id $diff_id missing"
+    done
+    history() { grep -o '"created_by": *"[^"]*"' "$1" | sed 's/": *"/": "/' || true; }
+    want=$(history "$WORK/config.json")
+    got=$(history "$WORK/inspect.json")
+    [ -n "$want" ] || fail "inspect $format: the oracle shows no history"
+    [ "$want" = "$got" ] || fail "inspect $format: history differs: want [$want] got [$got]"
+  else
+    fail "inspect $format: skopeo cannot read it: $(head -c 300 "$WORK/skopeo.err")"
+  fi
+  # (skopeo reports a docker-archive's layers by their uncompressed digests, so only OCI here.)
+  if [ "$format" = oci-dir ] || [ "$format" = oci-archive ]; then
+    skopeo inspect "$ref" > "$WORK/skopeo.json"
+    for digest in $(sed -n '/"Layers"/,/]/p' "$WORK/skopeo.json" | grep -oE 'sha256:[0-9a-f]{64}'); do
+      grep -q "\"digest\": \"$digest\"" "$WORK/inspect.json" ||
+        fail "inspect $format: layer digest $digest (from skopeo) missing"
+    done
+  fi
+  say "ok: inspect $format"
+done
+
+# export to standard output, and of an intermediate state (--upto).
+"$IMGMOUNT" export "$WORK/oci-dir" - | tar -tf - > "$WORK/names.txt" 2> /dev/null
+grep -qx './etc/motd' "$WORK/names.txt" || fail "export - does not write a tar to stdout"
+"$IMGMOUNT" export --upto 1 "$WORK/oci-dir" "$WORK/upto1.tar"
+tar -tf "$WORK/upto1.tar" > "$WORK/upto1.txt" 2> /dev/null
+grep -qx './etc/conf.d/old.conf' "$WORK/upto1.txt" ||
+  fail "export --upto 1 lacks a file that only later layers delete"
+finish
