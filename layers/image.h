@@ -90,6 +90,8 @@ struct Image {
   std::string manifest_digest;
   /// Digest of the config blob ("sha256:..."), if known.
   std::string config_digest;
+  /// Path of the config inside the container.
+  std::string config_path;
   /// Every platform the container offers for this image (for inspect and errors).
   std::vector<std::string> platforms;
   ImageConfig config;

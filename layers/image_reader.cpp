@@ -180,6 +180,7 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
   image.names = chosen.names;
   image.manifest_digest = chosen.manifest_digest;
   image.config_digest = chosen.config_digest;
+  image.config_path = chosen.config_path;
   for (const auto& c : all) {
     if (c.group == chosen.group && c.platform) image.platforms.push_back(c.platform->ToString());
   }

@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
     if (first == "cat") return imgmount::RunCat(rest);
     if (first == "inspect") return imgmount::RunInspect(rest);
     if (first == "export") return imgmount::RunExport(rest);
+    if (first == "verify") return imgmount::RunVerify(rest);
     if (first == "mount") return imgmount::RunMount(rest);
     return imgmount::RunMount(args);
   });

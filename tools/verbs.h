@@ -18,6 +18,9 @@ int RunInspect(const std::vector<std::string>& args);
 /// `imgmount export IMAGE OUT.tar`: the flattened root filesystem as one tar.
 int RunExport(const std::vector<std::string>& args);
 
+/// `imgmount verify IMAGE`: check every digest; exit 1 on any mismatch.
+int RunVerify(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

@@ -73,4 +73,29 @@ grep -qx './etc/motd' "$WORK/names.txt" || fail "export - does not write a tar t
 tar -tf "$WORK/upto1.tar" > "$WORK/upto1.txt" 2> /dev/null
 grep -qx './etc/conf.d/old.conf' "$WORK/upto1.txt" ||
   fail "export --upto 1 lacks a file that only later layers delete"
+# verify: a clean image passes; a layer changed behind the manifest's back is reported (exit 1),
+# and indexing refuses the changed compressed layer with an integrity error (exit 5).
+expect_exit 0 "verify of an intact image" "$IMGMOUNT" verify "$WORK/oci-dir"
+grep -q '^ok .*diff_id' "$WORK/out.txt" || fail "verify printed no diff_id check"
+cp -r "$WORK/oci-dir" "$WORK/tampered"
+blob=$(grep -l 'welcome to the sample image' "$WORK"/tampered/blobs/sha256/* 2> /dev/null | head -1 || true)
+if [ -z "$blob" ]; then
+  # gzip layers: find the one holding /etc/motd and rewrite it with one byte changed.
+  for candidate in "$WORK"/tampered/blobs/sha256/*; do
+    if gzip -dc "$candidate" 2> /dev/null | grep -c 'welcome to the sample image' > /dev/null; then
+      gzip -dc "$candidate" | sed 's/welcome to the sample image/welcome to the tampered one/' |
+        gzip -n > "$WORK/layer.new"
+      chmod u+w "$candidate"
+      cat "$WORK/layer.new" > "$candidate"
+      blob=$candidate
+      break
+    fi
+  done
+fi
+[ -n "$blob" ] || fail "the test could not find the layer holding /etc/motd"
+expect_exit 1 "verify of an image with a changed layer" "$IMGMOUNT" verify "$WORK/tampered"
+grep -q "^MISMATCH .*blob" "$WORK/out.txt" || fail "verify did not report the blob mismatch"
+grep -q "^MISMATCH .*diff_id" "$WORK/out.txt" || fail "verify did not report the diff_id mismatch"
+expect_exit 5 "indexing refuses a changed compressed layer" "$IMGMOUNT" ls "$WORK/tampered" /
+grep -q "mismatch" "$WORK/err.txt" || fail "the refusal does not say mismatch: $(cat "$WORK/err.txt")"
 finish
