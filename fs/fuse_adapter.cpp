@@ -258,17 +258,30 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
   });
 }
 
+// Name of the attribute that tells which layer supplies a path; answered by getxattr only, never
+// listed, so that copies and diffs of the tree stay faithful.
+constexpr std::string_view kLayerAttribute = "user.imgmount.layer";
+
+void ReplyXattr(fuse_req_t req, std::string_view value, size_t size) {
+  if (size == 0) return static_cast<void>(fuse_reply_xattr(req, value.size()));
+  if (size < value.size()) return static_cast<void>(fuse_reply_err(req, ERANGE));
+  fuse_reply_buf(req, value.data(), value.size());
+}
+
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Guard(req, [&] {
     FsContext& ctx = Context(req);
     auto id = IdOf(*ctx.tree, ino);
     if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
+    if (name == kLayerAttribute) {
+      uint32_t layer = ctx.tree->inode(*id).layer;
+      std::string value = "implied directory";
+      if (layer < ctx.layer_labels.size()) value = ctx.layer_labels[layer];
+      return ReplyXattr(req, value, size);
+    }
     if (std::optional<TarMember> m = ctx.tree->member(*id)) {
       for (const auto& [key, value] : m->xattrs) {
-        if (key != name) continue;
-        if (size == 0) return static_cast<void>(fuse_reply_xattr(req, value.size()));
-        if (size < value.size()) return static_cast<void>(fuse_reply_err(req, ERANGE));
-        return static_cast<void>(fuse_reply_buf(req, value.data(), value.size()));
+        if (key == name) return ReplyXattr(req, value, size);
       }
     }
     fuse_reply_err(req, ENODATA);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "index/union_tree.h"
 
@@ -12,6 +14,8 @@ namespace imgmount {
 /// Everything the FUSE operations need; passed to the session as userdata.
 struct FsContext {
   std::shared_ptr<const UnionTree> tree;
+  /// Label of each layer position for the user.imgmount.layer attribute ("layer 3 (sha256:..)").
+  std::vector<std::string> layer_labels;
   /// Seconds the kernel may cache entries and attributes (the image never changes).
   double cache_seconds = 86400.0;
 };

@@ -11,6 +11,7 @@ namespace imgmount {
 MountSession::MountSession(std::shared_ptr<const UnionTree> tree, const MountOptions& options)
     : context_(std::make_unique<FsContext>()) {
   context_->tree = std::move(tree);
+  context_->layer_labels = options.layer_labels;
   // Without allow_other only the mounting user sees the tree, and may read all of it; with it,
   // the kernel must enforce the image's permission bits.
   std::string opts = "ro,fsname=" + options.fsname + ",subtype=imgmount";

@@ -21,6 +21,8 @@ struct MountOptions {
   std::vector<std::string> fuse_options;
   /// Source name shown in /proc/mounts.
   std::string fsname = "imgmount";
+  /// Label of each layer position, answered by getxattr(path, "user.imgmount.layer").
+  std::vector<std::string> layer_labels;
   /// Print FUSE's debug log to stderr.
   bool debug = false;
 };

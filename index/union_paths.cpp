@@ -5,8 +5,8 @@
 //   exactly ".wh."                                 invalid: warned about and ignored
 //   any other ".wh.NAME"                           whiteout of NAME in the parent directory
 //   a ".wh." name above the last component          hidden (its parent can never be served)
-//   a component the kernel would reject in readdir  invalid: empty, ".", "..", with a NUL byte,
-//                                                   or longer than 1024 bytes
+//   a component the kernel would not serve         invalid: empty, ".", "..", with a NUL byte,
+//                                                   or longer than 255 bytes (NAME_MAX)
 // Everything else is an ordinary entry; "" is the root.
 #include <algorithm>
 #include <array>
@@ -21,8 +21,9 @@ constexpr std::string_view kOpaqueName = ".wh..wh..opq";
 constexpr std::string_view kAufsLinkDir = ".wh..wh.plnk";
 constexpr std::array<std::string_view, 3> kAufsNames = {kAufsLinkDir, ".wh..wh.aufs",
                                                         ".wh..wh.orph"};
-// FUSE_NAME_MAX: the kernel fails a whole readdir with EIO on a longer name.
-constexpr size_t kMaxNameBytes = 1024;
+// NAME_MAX: the kernel fails a whole readdir with EIO on names over 1024 bytes, and refuses to
+// look up names over 255 bytes, so such an entry could be listed but never opened.
+constexpr size_t kMaxNameBytes = 255;
 
 bool StartsWithMarker(std::string_view name) {
   return name.starts_with(kMarkerPrefix);
@@ -36,7 +37,7 @@ bool IsAufsName(std::string_view name) {
 const char* BadName(std::string_view name) {
   if (name.empty()) return "empty path component";
   if (name == "." || name == "..") return "'.' or '..' path component";
-  if (name.size() > kMaxNameBytes) return "name longer than 1024 bytes";
+  if (name.size() > kMaxNameBytes) return "name longer than 255 bytes";
   if (name.find('\0') != std::string_view::npos) return "name contains a NUL byte";
   return nullptr;
 }

@@ -13,7 +13,7 @@
 // below them are AUFS metadata, hidden; a bare ".wh." is invalid; any other ".wh.NAME" is a
 // whiteout of NAME (so ".wh..wh..opqX" whites out ".wh..opqX", a name never served). A member
 // with a ".wh." component above its last one is never served; so is one whose name the kernel
-// would reject in readdir (empty, ".", "..", NUL, over 1024 bytes). Markers are never served.
+// would not serve (empty, ".", "..", NUL, over 255 bytes). Markers are never served.
 //
 // A. Markers act on the lower state only (the layers below; nothing of this layer is applied
 //    yet), which makes their position in the tar irrelevant. DIR/.wh..wh..opq drops all

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
     if (first == "inspect") return imgmount::RunInspect(rest);
     if (first == "export") return imgmount::RunExport(rest);
     if (first == "verify") return imgmount::RunVerify(rest);
+    if (first == "which") return imgmount::RunWhich(rest);
     if (first == "mount") return imgmount::RunMount(rest);
     return imgmount::RunMount(args);
   });

@@ -91,6 +91,17 @@ MountArgs Parse(const std::vector<std::string>& args) {
   return out;
 }
 
+// "layer N (sha256:..)" for every layer position of the view.
+std::vector<std::string> LayerLabels(const ImageView& view) {
+  std::vector<std::string> labels;
+  for (size_t i = 0; i < view.layers.size(); ++i) {
+    const LayerBlob& blob = view.image.layers[i];
+    std::string id = blob.digest.empty() ? blob.diff_id : blob.digest;
+    labels.push_back("layer " + std::to_string(i + 1) + " (" + id + ")");
+  }
+  return labels;
+}
+
 // Tells the parent how the child fared: "OK" or "E<exit code> <message>".
 void Report(int fd, const std::string& message) {
   size_t done = 0;
@@ -118,6 +129,7 @@ void Detach() {
   std::unique_ptr<MountSession> session;
   try {
     ImageView view = OpenImageFromArgs(args.image);
+    args.mount.layer_labels = LayerLabels(view);
     session = std::make_unique<MountSession>(view.tree, args.mount);
   } catch (const Error& e) {
     Report(report_fd, "E" + std::to_string(ExitCodeFor(e.kind())) + " " + e.what());
@@ -180,6 +192,7 @@ int RunMount(const std::vector<std::string>& args) {
   }
   if (parsed.foreground) {
     ImageView view = OpenImageFromArgs(parsed.image);
+    parsed.mount.layer_labels = LayerLabels(view);
     MountSession session(view.tree, parsed.mount);
     return session.Serve();
   }

@@ -21,6 +21,9 @@ int RunExport(const std::vector<std::string>& args);
 /// `imgmount verify IMAGE`: check every digest; exit 1 on any mismatch.
 int RunVerify(const std::vector<std::string>& args);
 
+/// `imgmount which IMAGE PATH`: the layer that supplies a path and what the others did to it.
+int RunWhich(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

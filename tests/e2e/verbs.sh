@@ -73,6 +73,37 @@ grep -qx './etc/motd' "$WORK/names.txt" || fail "export - does not write a tar t
 tar -tf "$WORK/upto1.tar" > "$WORK/upto1.txt" 2> /dev/null
 grep -qx './etc/conf.d/old.conf' "$WORK/upto1.txt" ||
   fail "export --upto 1 lacks a file that only later layers delete"
+# which / user.imgmount.layer: the topmost layer whose tar lists a path (GNU tar, per layer blob)
+# supplies it, for paths that no upper layer deletes.
+image="$WORK/oci-dir"
+manifest=$(grep -oE 'sha256:[0-9a-f]{64}' "$image/index.json" | head -1)
+mapfile -t layer_digests < <(sed 's/"layers"/\n&/' "$image/blobs/sha256/${manifest#sha256:}" |
+  sed -n '2p' | grep -oE 'sha256:[0-9a-f]{64}')
+for i in "${!layer_digests[@]}"; do
+  gzip -dc "$image/blobs/sha256/${layer_digests[$i]#sha256:}" | tar -tf - 2> /dev/null |
+    sed -e 's#^\./##' -e 's#/$##' > "$WORK/layer-$i.txt"
+done
+mount_image "$image" "$WORK/mnt-which" || fail "mount for which"
+for path in etc/motd usr/bin/tool srv/data/new.txt etc/conf.d/new.conf etc; do
+  want=""
+  for i in "${!layer_digests[@]}"; do
+    grep -qxF "$path" "$WORK/layer-$i.txt" && want="layer $((i + 1)) (${layer_digests[$i]})"
+  done
+  [ -n "$want" ] || fail "no layer tar lists /$path: the test data changed"
+  got=$(getfattr --only-values -n user.imgmount.layer "$WORK/mnt-which/$path" 2> /dev/null || true)
+  [ "$got" = "$want" ] || fail "user.imgmount.layer of /$path: got [$got], want [$want]"
+  short="layer ${want#layer }"
+  short="${short%% (*}"
+  "$IMGMOUNT" which "$image" "/$path" > "$WORK/which.txt" || fail "which /$path: exit $?"
+  head -1 "$WORK/which.txt" | grep -qF "from $short (" || fail "which /$path: $(head -1 "$WORK/which.txt"), want $short"
+done
+getfattr -d -m- "$WORK/mnt-which/etc/motd" 2> /dev/null | grep -q imgmount &&
+  fail "user.imgmount.layer must not be listed by listxattr"
+unmount_image "$WORK/mnt-which"
+expect_exit 3 "which of a deleted path" "$IMGMOUNT" which "$image" /etc/remove-me
+grep -q "deletes it (whiteout)" "$WORK/out.txt" || fail "which does not report the whiteout"
+say "ok: which and user.imgmount.layer agree with the layer tars"
+
 # verify: a clean image passes; a layer changed behind the manifest's back is reported (exit 1),
 # and indexing refuses the changed compressed layer with an integrity error (exit 5).
 expect_exit 0 "verify of an intact image" "$IMGMOUNT" verify "$WORK/oci-dir"
