@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
     if (first == "export") return imgmount::RunExport(rest);
     if (first == "verify") return imgmount::RunVerify(rest);
     if (first == "which") return imgmount::RunWhich(rest);
+    if (first == "diff") return imgmount::RunDiff(rest);
     if (first == "mount") return imgmount::RunMount(rest);
     return imgmount::RunMount(args);
   });

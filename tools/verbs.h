@@ -24,6 +24,9 @@ int RunVerify(const std::vector<std::string>& args);
 /// `imgmount which IMAGE PATH`: the layer that supplies a path and what the others did to it.
 int RunWhich(const std::vector<std::string>& args);
 
+/// `imgmount diff IMAGE_A IMAGE_B [PATH]`: differences; exit 0 same, 1 different, 2 trouble.
+int RunDiff(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

@@ -1,0 +1,141 @@
+// Both trees are walked together, directory by directory, merging their sorted entries. A pair of
+// entries whose inodes come from the same member of layers with the same digest is equal without
+// looking further (a directory is still entered: its children may come from other layers). For
+// other pairs every attribute is compared, and file contents only when the sizes agree.
+#include "index/tree_diff.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace imgmount {
+namespace {
+
+class Differ {
+ public:
+  Differ(const DiffSide& a, const DiffSide& b, const DiffOptions& options)
+      : a_(a), b_(b), options_(options) {}
+
+  std::vector<DiffEntry> Run() {
+    Compare(a_.root, b_.root, "");
+    return std::move(out_);
+  }
+
+ private:
+  bool SameSource(uint32_t ia, uint32_t ib) const {
+    const UnionInode& x = a_.tree->inode(ia);
+    const UnionInode& y = b_.tree->inode(ib);
+    if (x.layer == kNoIndex || y.layer == kNoIndex || x.member != y.member) return false;
+    if (x.layer >= a_.layer_keys.size() || y.layer >= b_.layer_keys.size()) return false;
+    const std::string& key = a_.layer_keys[x.layer];
+    return !key.empty() && key == b_.layer_keys[y.layer];
+  }
+
+  bool SameContent(uint32_t ia, uint32_t ib, uint64_t size) {
+    uint64_t offset = 0;
+    while (offset < size) {
+      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_a_.size(), size - offset));
+      size_t got_a = a_.tree->Read(ia, offset, std::span(buffer_a_.data(), want));
+      size_t got_b = b_.tree->Read(ib, offset, std::span(buffer_b_.data(), want));
+      if (got_a != got_b || std::memcmp(buffer_a_.data(), buffer_b_.data(), got_a) != 0) {
+        return false;
+      }
+      if (got_a == 0) break;
+      offset += got_a;
+    }
+    return true;
+  }
+
+  std::vector<std::string> Changes(uint32_t ia, uint32_t ib) {
+    std::vector<std::string> what;
+    const UnionInode& x = a_.tree->inode(ia);
+    const UnionInode& y = b_.tree->inode(ib);
+    if (x.type != y.type) return {"type"};
+    if (x.mode != y.mode) what.push_back("mode");
+    if (x.uid != y.uid) what.push_back("uid");
+    if (x.gid != y.gid) what.push_back("gid");
+    // A directory's link count only mirrors its subdirectories, which are reported themselves.
+    if (x.type != MemberType::kDirectory && x.nlink != y.nlink) what.push_back("links");
+    std::optional<TarMember> mx = a_.tree->member(ia);
+    std::optional<TarMember> my = b_.tree->member(ib);
+    if (x.type == MemberType::kRegular) {
+      if (x.size != y.size) {
+        what.push_back("size");
+        what.push_back("content");
+      } else if (!SameContent(ia, ib, x.size)) {
+        what.push_back("content");
+      }
+    }
+    if (x.type == MemberType::kSymlink &&
+        (mx ? mx->link_target : "") != (my ? my->link_target : "")) {
+      what.push_back("target");
+    }
+    bool device = x.type == MemberType::kCharDevice || x.type == MemberType::kBlockDevice;
+    if (device && mx && my && (mx->dev_major != my->dev_major || mx->dev_minor != my->dev_minor)) {
+      what.push_back("rdev");
+    }
+    auto xattrs_a = mx ? mx->xattrs : decltype(mx->xattrs){};
+    auto xattrs_b = my ? my->xattrs : decltype(my->xattrs){};
+    std::sort(xattrs_a.begin(), xattrs_a.end());
+    std::sort(xattrs_b.begin(), xattrs_b.end());
+    if (xattrs_a != xattrs_b) what.push_back("xattrs");
+    if (!options_.ignore_mtime && (x.mtime_sec != y.mtime_sec || x.mtime_nsec != y.mtime_nsec)) {
+      what.push_back("mtime");
+    }
+    return what;
+  }
+
+  void Compare(uint32_t ia, uint32_t ib, const std::string& path) {
+    if (!SameSource(ia, ib)) {
+      std::vector<std::string> what = Changes(ia, ib);
+      if (!what.empty()) {
+        DiffEntry entry;
+        entry.path = path;
+        entry.kind = DiffEntry::Kind::kModified;
+        entry.what = std::move(what);
+        entry.type_a = a_.tree->inode(ia).type;
+        entry.type_b = b_.tree->inode(ib).type;
+        bool type_changed = entry.type_a != entry.type_b;
+        out_.push_back(std::move(entry));
+        if (type_changed) return;
+      }
+    }
+    if (a_.tree->inode(ia).type != MemberType::kDirectory) return;
+    auto ca = a_.tree->children(ia);
+    auto cb = b_.tree->children(ib);
+    size_t i = 0;
+    size_t j = 0;
+    while (i < ca.size() || j < cb.size()) {
+      int order = i == ca.size() ? 1 : j == cb.size() ? -1 : ca[i].name.compare(cb[j].name);
+      std::string_view name = order <= 0 ? ca[i].name : cb[j].name;
+      std::string child = path.empty() ? std::string(name) : path + "/" + std::string(name);
+      if (order == 0) {
+        Compare(ca[i++].inode, cb[j++].inode, child);
+      } else {
+        DiffEntry entry;
+        entry.path = child;
+        entry.kind = order < 0 ? DiffEntry::Kind::kDeleted : DiffEntry::Kind::kAdded;
+        if (order < 0) {
+          entry.type_a = a_.tree->inode(ca[i++].inode).type;
+        } else {
+          entry.type_b = b_.tree->inode(cb[j++].inode).type;
+        }
+        out_.push_back(std::move(entry));
+      }
+    }
+  }
+
+  const DiffSide& a_;
+  const DiffSide& b_;
+  DiffOptions options_;
+  std::vector<DiffEntry> out_;
+  std::vector<std::byte> buffer_a_ = std::vector<std::byte>(1 << 20);
+  std::vector<std::byte> buffer_b_ = std::vector<std::byte>(1 << 20);
+};
+
+}  // namespace
+
+std::vector<DiffEntry> DiffTrees(const DiffSide& a, const DiffSide& b, const DiffOptions& options) {
+  return Differ(a, b, options).Run();
+}
+
+}  // namespace imgmount

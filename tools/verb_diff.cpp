@@ -1,0 +1,270 @@
+// `imgmount diff IMAGE_A IMAGE_B [PATH]`: what changed between two images, without mounting.
+// The default report reads like `diff -r -q --no-dereference` over the two root filesystems,
+// with what changed in parentheses, plus attribute-only changes that diff cannot see.
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
+
+#include <cstdio>
+#include <iostream>
+#include <map>
+
+#include "index/path_resolver.h"
+#include "index/tree_diff.h"
+#include "layers/error.h"
+#include "layers/tar_path.h"
+#include "tools/cli_common.h"
+#include "tools/verbs.h"
+
+namespace imgmount {
+namespace {
+
+constexpr const char* kDiffHelp =
+    "usage: imgmount diff [OPTIONS] [A-OPTIONS] IMAGE_A [B-OPTIONS] IMAGE_B [PATH]\n"
+    "Compare two images (or two states of one: --upto 3 IMG --upto 4 IMG) below PATH.\n"
+    "Image options before IMAGE_A apply to both images, those between them to IMAGE_B only.\n"
+    "  --json          machine-readable output\n"
+    "  --stat          a summary by directory\n"
+    "  --config        also compare the configs (Env, Cmd, Entrypoint, ...)\n"
+    "  --ignore-mtime  modification times alone do not make a difference\n"
+    "Exit status: 0 same, 1 different, 2 trouble (like diff).\n";
+
+struct DiffArgs {
+  ImageArgs a;
+  ImageArgs b;
+  std::string path = "/";
+  bool json = false;
+  bool stat = false;
+  bool config = false;
+  DiffOptions options;
+};
+
+DiffArgs Parse(const std::vector<std::string>& args) {
+  DiffArgs out;
+  ImageArgs current;
+  std::vector<std::string> positional;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (TakeImageOption(args, i, current)) continue;
+    if (arg == "--json") {
+      out.json = true;
+    } else if (arg == "--stat") {
+      out.stat = true;
+    } else if (arg == "--config") {
+      out.config = true;
+    } else if (arg == "--ignore-mtime") {
+      out.options.ignore_mtime = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      UsageError("diff", "unknown option " + arg);
+    } else {
+      positional.push_back(arg);
+      if (positional.size() == 1) {
+        out.a = current;
+        out.a.image = arg;
+        // Options given before IMAGE_A hold for IMAGE_B too unless given again.
+      } else if (positional.size() == 2) {
+        out.b = current;
+        out.b.image = arg;
+      }
+    }
+  }
+  if (positional.size() < 2 || positional.size() > 3) {
+    UsageError("diff", "expected IMAGE_A IMAGE_B [PATH]");
+  }
+  if (positional.size() == 3) out.path = positional[2];
+  return out;
+}
+
+std::vector<std::string> LayerKeys(const ImageView& view) {
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < view.layers.size(); ++i) {
+    const LayerBlob& blob = view.image.layers[i];
+    keys.push_back(!blob.digest.empty() ? blob.digest : blob.diff_id);
+  }
+  return keys;
+}
+
+std::string Join(const std::vector<std::string>& items) {
+  std::string out;
+  for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
+const char* KindName(MemberType type) {
+  switch (type) {
+    case MemberType::kDirectory:
+      return "directory";
+    case MemberType::kSymlink:
+      return "symbolic link";
+    case MemberType::kCharDevice:
+      return "character special file";
+    case MemberType::kBlockDevice:
+      return "block special file";
+    case MemberType::kFifo:
+      return "fifo";
+    default:
+      return "regular file";
+  }
+}
+
+// "A/etc" for an entry's parent on side `root`, in the form diff -r prints.
+std::string Under(const std::string& root, const std::string& base, const std::string& path) {
+  std::string full = base.empty() ? path : path.empty() ? base : base + "/" + path;
+  return full.empty() ? root : root + "/" + full;
+}
+
+// How a side is named in the report: its image argument, with "@N" for an --upto state.
+std::string SideLabel(const ImageArgs& side) {
+  if (side.view.upto == 0) return side.image;
+  return side.image + "@" + std::to_string(side.view.upto);
+}
+
+void PrintText(const DiffArgs& args, const std::string& base, const std::vector<DiffEntry>& diff) {
+  const std::string a = SideLabel(args.a);
+  const std::string b = SideLabel(args.b);
+  for (const DiffEntry& e : diff) {
+    std::string parent(ParentPath(e.path));
+    std::string name(BaseName(e.path));
+    std::string pa = Under(a, base, e.path);
+    std::string pb = Under(b, base, e.path);
+    switch (e.kind) {
+      case DiffEntry::Kind::kDeleted:
+        std::printf("Only in %s: %s\n", Under(a, base, parent).c_str(), name.c_str());
+        break;
+      case DiffEntry::Kind::kAdded:
+        std::printf("Only in %s: %s\n", Under(b, base, parent).c_str(), name.c_str());
+        break;
+      case DiffEntry::Kind::kModified: {
+        bool content = std::find(e.what.begin(), e.what.end(), "content") != e.what.end();
+        bool target = std::find(e.what.begin(), e.what.end(), "target") != e.what.end();
+        if (e.type_a != e.type_b) {
+          std::printf("File %s is a %s while file %s is a %s\n", pa.c_str(), KindName(e.type_a),
+                      pb.c_str(), KindName(e.type_b));
+        } else if (content) {
+          std::printf("Files %s and %s differ (%s)\n", pa.c_str(), pb.c_str(),
+                      Join(e.what).c_str());
+        } else if (target) {
+          std::printf("Symbolic links %s and %s differ (%s)\n", pa.c_str(), pb.c_str(),
+                      Join(e.what).c_str());
+        } else {
+          std::printf("Attributes of %s and %s differ (%s)\n", pa.c_str(), pb.c_str(),
+                      Join(e.what).c_str());
+        }
+        break;
+      }
+    }
+  }
+}
+
+void PrintStat(const std::vector<DiffEntry>& diff) {
+  struct Counts {
+    size_t added = 0, deleted = 0, modified = 0;
+  };
+  std::map<std::string, Counts> by_dir;
+  Counts total;
+  for (const DiffEntry& e : diff) {
+    std::string top = e.path.substr(0, e.path.find('/'));
+    std::string key = e.path.find('/') == std::string::npos ? "." : top;
+    Counts& c = by_dir[key];
+    size_t& slot = e.kind == DiffEntry::Kind::kAdded     ? c.added
+                   : e.kind == DiffEntry::Kind::kDeleted ? c.deleted
+                                                         : c.modified;
+    ++slot;
+    ++(e.kind == DiffEntry::Kind::kAdded     ? total.added
+       : e.kind == DiffEntry::Kind::kDeleted ? total.deleted
+                                             : total.modified);
+  }
+  for (const auto& [dir, c] : by_dir) {
+    std::printf("%-30s %6zu added %6zu deleted %6zu modified\n", dir.c_str(), c.added, c.deleted,
+                c.modified);
+  }
+  std::printf("%-30s %6zu added %6zu deleted %6zu modified\n", "total", total.added, total.deleted,
+              total.modified);
+}
+
+std::vector<std::string> ConfigChanges(const ImageConfig& x, const ImageConfig& y) {
+  std::vector<std::string> out;
+  auto field = [&](const char* name, const auto& a, const auto& b) {
+    if (a != b) out.emplace_back(name);
+  };
+  field("Env", x.env, y.env);
+  field("Cmd", x.cmd, y.cmd);
+  field("Entrypoint", x.entrypoint, y.entrypoint);
+  field("WorkingDir", x.working_dir, y.working_dir);
+  field("User", x.user, y.user);
+  field("ExposedPorts", x.exposed_ports, y.exposed_ports);
+  field("Volumes", x.volumes, y.volumes);
+  field("Labels", x.labels, y.labels);
+  field("Platform", x.platform.ToString(), y.platform.ToString());
+  return out;
+}
+
+std::string ToJson(const std::string& base, const std::vector<DiffEntry>& diff,
+                   const std::vector<std::string>& config) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  w.StartObject();
+  w.Key("same");
+  w.Bool(diff.empty() && config.empty());
+  w.Key("changes");
+  w.StartArray();
+  for (const DiffEntry& e : diff) {
+    w.StartObject();
+    std::string path = "/" + (base.empty() ? e.path : e.path.empty() ? base : base + "/" + e.path);
+    w.Key("path");
+    w.String(path.c_str(), static_cast<rapidjson::SizeType>(path.size()));
+    w.Key("change");
+    w.String(e.kind == DiffEntry::Kind::kAdded     ? "added"
+             : e.kind == DiffEntry::Kind::kDeleted ? "deleted"
+                                                   : "modified");
+    w.Key("what");
+    w.StartArray();
+    for (const auto& what : e.what) w.String(what.c_str());
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.Key("config");
+  w.StartArray();
+  for (const auto& field : config) w.String(field.c_str());
+  w.EndArray();
+  w.EndObject();
+  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+}
+
+int Diff(const std::vector<std::string>& raw) {
+  for (const auto& arg : raw) {
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kDiffHelp << ImageOptionsHelp();
+      return 0;
+    }
+  }
+  DiffArgs args = Parse(raw);
+  ImageView view_a = OpenImageFromArgs(args.a);
+  ImageView view_b = OpenImageFromArgs(args.b);
+  auto base = NormalizeMemberPath(args.path);
+  if (!base) UsageError("diff", "invalid path " + args.path);
+  DiffSide a{view_a.tree.get(), LayerKeys(view_a), ResolveFollowing(*view_a.tree, *base, false)};
+  DiffSide b{view_b.tree.get(), LayerKeys(view_b), ResolveFollowing(*view_b.tree, *base, false)};
+  std::vector<DiffEntry> diff = DiffTrees(a, b, args.options);
+  std::vector<std::string> config;
+  if (args.config) config = ConfigChanges(view_a.image.config, view_b.image.config);
+  if (args.json) {
+    std::cout << ToJson(*base, diff, config);
+  } else if (args.stat) {
+    PrintStat(diff);
+  } else {
+    PrintText(args, *base, diff);
+    for (const auto& field : config) std::printf("Config %s differs\n", field.c_str());
+  }
+  return diff.empty() && config.empty() ? 0 : 1;
+}
+
+}  // namespace
+
+int RunDiff(const std::vector<std::string>& args) {
+  // diff(1) convention: any trouble exits 2, whatever its kind.
+  int code = RunReportingErrors([&] { return Diff(args); });
+  return code > 1 ? 2 : code;
+}
+
+}  // namespace imgmount
