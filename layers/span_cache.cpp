@@ -16,7 +16,15 @@ namespace {
 
 // Prefetch requests beyond this many queued ones are dropped: decoding far ahead only wastes.
 constexpr size_t kMaxQueued = 4;
+// Decoders running ahead of readers: two keep both cores of this machine busy on one stream.
+constexpr size_t kMaxWorkers = 2;
+
+size_t WorkerLimit() {
+  return std::clamp<size_t>(std::thread::hardware_concurrency(), 1, kMaxWorkers);
+}
 constexpr size_t kMaxShards = 16;
+// How many spans ahead of a sequential reader are decoded.
+constexpr size_t kPrefetchDepth = 2;
 
 uint32_t Crc32(uint32_t crc, std::span<const std::byte> bytes) {
   return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
@@ -65,7 +73,7 @@ SpanCache::~SpanCache() {
     stopping_ = true;
   }
   queue_cv_.notify_all();
-  if (worker_.joinable()) worker_.join();
+  for (auto& worker : workers_) worker.join();
 }
 
 uint64_t SpanCache::NewOwner() {
@@ -154,7 +162,9 @@ void SpanCache::Prefetch(uint64_t owner, uint64_t span, std::function<SpanPtr()>
   }
   queue_.push_back(Task{key, std::move(slot), std::move(load)});
   queued_.fetch_add(1, std::memory_order_relaxed);
-  if (!worker_.joinable()) worker_ = std::thread([this] { WorkerLoop(); });
+  if (workers_.size() < std::min(WorkerLimit(), queue_.size() + workers_.size())) {
+    workers_.emplace_back([this] { WorkerLoop(); });
+  }
   queue_cv_.notify_one();
 }
 
@@ -276,14 +286,17 @@ size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
 
 void CachedStream::NoteAccess(size_t span) const {
   uint64_t previous = last_span_.exchange(span, std::memory_order_relaxed);
-  size_t next = span + 1;
-  if (!prefetch_ || previous + 1 != span || next >= decoder_->index().spans.size()) return;
-  std::weak_ptr<const SpanDecoder> weak = decoder_;
-  cache_->Prefetch(owner_, next, [weak, next, name = name_] {
-    auto decoder = weak.lock();
-    if (!decoder) throw Error(ErrorKind::kInternal, EIO, name + ": source closed");
-    return Load(*decoder, next, name);
-  });
+  if (!prefetch_ || previous + 1 != span) return;
+  // A sequential reader: have the next spans decoded ahead, in parallel with each other.
+  for (size_t next = span + 1; next <= span + kPrefetchDepth; ++next) {
+    if (next >= decoder_->index().spans.size()) return;
+    std::weak_ptr<const SpanDecoder> weak = decoder_;
+    cache_->Prefetch(owner_, next, [weak, next, name = name_] {
+      auto decoder = weak.lock();
+      if (!decoder) throw Error(ErrorKind::kInternal, EIO, name + ": source closed");
+      return Load(*decoder, next, name);
+    });
+  }
 }
 
 SpanTableBuilder::SpanTableBuilder(StreamIndex* index, uint64_t span_bytes)

@@ -32,7 +32,8 @@ struct DecodedSpan {
 using SpanPtr = std::shared_ptr<const DecodedSpan>;
 
 /// A bounded, sharded, LRU cache of decoded spans keyed by (owner, span index). Concurrent misses
-/// on one span decode it once while the others wait; one background worker decodes ahead.
+/// on one span decode it once while the others wait; background workers (one per core, at most
+/// two) decode ahead of sequential readers.
 class SpanCache {
  public:
   /// A cache of at most `capacity_bytes` of span data; `typical_span_bytes` sizes the shards.
@@ -99,7 +100,8 @@ class SpanCache {
   std::condition_variable queue_cv_;
   std::deque<Task> queue_;
   bool stopping_ = false;
-  std::thread worker_;
+  /// Started on demand, one more whenever work is queued, up to kMaxWorkers.
+  std::vector<std::thread> workers_;
 };
 
 /// Decodes single spans of one compressed stream; thread-safe, with decoder state per call.

@@ -112,17 +112,17 @@ TEST_CASE("sequential reads are decoded ahead in the background", "[cache]") {
   }
   CHECK(cached->cache()->stats().queued > 0);
 
-  // Reading span 0 then span 1 makes the worker decode span 2; once it has, span 2 is a hit.
+  // Reading span 0 then span 1 makes the workers decode spans 2 and 3; then span 2 is a hit.
   SourcePtr again = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
                                 "again", options);
   auto* again_cached = dynamic_cast<const CachedStream*>(again.get());
   const auto& spans = pass->Index().spans;
   testing::ReadString(*again, spans[0].start, 10);
   testing::ReadString(*again, spans[1].start, 10);
-  for (int i = 0; i < 500 && again_cached->cache()->stats().prefetched == 0; ++i) {
+  for (int i = 0; i < 500 && again_cached->cache()->stats().prefetched < 2; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(again_cached->cache()->stats().prefetched == 1);
+  CHECK(again_cached->cache()->stats().prefetched == 2);
   uint64_t hits = again_cached->cache()->stats().hits;
   CHECK(testing::ReadString(*again, spans[2].start, 10) == ref.substr(spans[2].start, 10));
   CHECK(again_cached->cache()->stats().hits == hits + 1);
