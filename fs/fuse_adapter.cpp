@@ -22,10 +22,7 @@ FsContext& Context(fuse_req_t req) {
 }
 
 // Maps a FUSE inode number to a tree id, or nullopt if it is not one of ours.
-std::optional<uint32_t> IdOf(const UnionTree& tree, fuse_ino_t ino) {
-  if (ino == 0 || ino > tree.inode_count()) return std::nullopt;
-  return static_cast<uint32_t>(ino - 1);
-}
+std::optional<uint32_t> IdOf(const UnionTree& tree, fuse_ino_t ino) { return tree.IdOfIno(ino); }
 
 // Runs an operation, turning exceptions into an error reply.
 template <typename Fn>
@@ -63,7 +60,7 @@ mode_t TypeBits(MemberType type) {
 struct stat StatOf(const UnionTree& tree, uint32_t id) {
   const UnionInode& node = tree.inode(id);
   struct stat st {};
-  st.st_ino = id + 1;
+  st.st_ino = node.ino;
   st.st_mode = TypeBits(node.type) | (node.mode & 07777);
   st.st_nlink = node.nlink;
   st.st_uid = node.uid;
@@ -89,7 +86,7 @@ void ReplyEntry(fuse_req_t req, const FsContext& ctx, std::optional<uint32_t> id
   fuse_entry_param entry{};
   entry.entry_timeout = ctx.cache_seconds;  // also caches the negative answer when ino == 0
   if (id) {
-    entry.ino = *id + 1;
+    entry.ino = ctx.tree->inode(*id).ino;
     entry.generation = 1;
     entry.attr = StatOf(*ctx.tree, *id);
     entry.attr_timeout = ctx.cache_seconds;
@@ -213,7 +210,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
       size_t need = 0;
       if (plus) {
         fuse_entry_param entry{};
-        entry.ino = child + 1;
+        entry.ino = ctx.tree->inode(child).ino;
         entry.generation = 1;
         entry.attr = StatOf(*ctx.tree, child);
         entry.attr_timeout = ctx.cache_seconds;
@@ -222,7 +219,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
                                       index + 1);
       } else {
         struct stat st {};
-        st.st_ino = child + 1;
+        st.st_ino = ctx.tree->inode(child).ino;
         st.st_mode = TypeBits(ctx.tree->inode(child).type);
         need =
             fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, index + 1);

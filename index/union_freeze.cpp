@@ -4,6 +4,7 @@
 // stored contiguously. The ids therefore depend only on the tree, not on how it was built, and
 // stay the same across mounts of the same image. Only reachable nodes get an id: entries that
 // later layers removed or replaced take no room.
+#include "index/inode_numbers.h"
 #include "index/union_builder.h"
 #include "layers/error.h"
 
@@ -40,6 +41,30 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
   std::vector<UnionInode>& inodes = tree->inodes_;
   std::vector<UnionDirent>& dirents = tree->dirents_;
   std::vector<uint32_t> ids(nodes_.size(), kNoIndex);
+  std::vector<uint32_t> counts;
+  for (const auto& layer : tree->layers_) counts.push_back(layer->size());
+  InodeNumbering numbering(counts);
+  tree->member_ids_.assign(numbering.total(), kNoIndex);
+  // Paths of the directories waiting on the stack, for the numbers of implied directories.
+  std::vector<std::string> dir_paths(nodes_.size());
+
+  // Gives inode `id` its number: by member, or by path for an implied directory (the next free
+  // number on the rare collision, in this deterministic walk order).
+  auto number = [&](uint32_t id, const std::string& path) {
+    UnionInode& inode = inodes[id];
+    if (id == UnionTree::kRoot) {
+      inode.ino = kRootIno;
+    } else if (inode.member != kNoIndex) {
+      inode.ino = numbering.ForMember(inode.layer, inode.member);
+      tree->member_ids_[inode.ino - 2] = id;
+    } else {
+      uint64_t ino = ImpliedDirIno(path);
+      while (!tree->implied_ids_.try_emplace(ino, id).second) {
+        ino = (uint64_t{1} << 63) | ((ino + 1) & ~(uint64_t{1} << 63));
+      }
+      inode.ino = ino;
+    }
+  };
 
   auto add_inode = [&](uint32_t node_index) {
     if (inodes.size() >= kNoIndex) ThrowBadImage("image: more than 2^32 - 1 union entries");
@@ -52,7 +77,7 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     return id;
   };
 
-  add_inode(UnionTree::kRoot);
+  number(add_inode(UnionTree::kRoot), "");
   std::vector<uint32_t> stack = {UnionTree::kRoot};
   std::vector<uint32_t> subdirs;
   while (!stack.empty()) {
@@ -74,9 +99,14 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
       }
       if (id == kNoIndex) {
         id = add_inode(child);
+        const std::string& parent_path = dir_paths[dir_node];
+        std::string path =
+            parent_path.empty() ? std::string(name) : parent_path + "/" + std::string(name);
+        number(id, path);
         if (node.type == MemberType::kDirectory) {
           inodes[id].parent = dir_id;
           subdirs.push_back(child);
+          dir_paths[child] = std::move(path);
         }
       } else {
         ++inodes[id].nlink;
@@ -87,6 +117,7 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     dir.first_child = first;
     dir.child_count = static_cast<uint32_t>(dirents.size() - first);
     dir.nlink = 2 + static_cast<uint32_t>(subdirs.size());
+    std::string().swap(dir_paths[dir_node]);
     stack.insert(stack.end(), subdirs.rbegin(), subdirs.rend());
   }
   return tree;

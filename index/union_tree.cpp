@@ -45,6 +45,7 @@
 
 #include <algorithm>
 
+#include "index/inode_numbers.h"
 #include "index/union_builder.h"
 
 namespace imgmount {
@@ -85,6 +86,19 @@ std::optional<uint32_t> UnionTree::Resolve(std::string_view path) const {
     cur = *next;
   }
   return cur;
+}
+
+std::optional<uint32_t> UnionTree::IdOfIno(uint64_t ino) const {
+  if (ino == kRootIno) return kRoot;
+  if (IsImpliedIno(ino)) {
+    auto it = implied_ids_.find(ino);
+    if (it == implied_ids_.end()) return std::nullopt;
+    return it->second;
+  }
+  if (ino < 2 || ino - 2 >= member_ids_.size() || member_ids_[ino - 2] == kNoIndex) {
+    return std::nullopt;
+  }
+  return member_ids_[ino - 2];
 }
 
 std::optional<TarMember> UnionTree::member(uint32_t id) const {

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "index/layer_index.h"
@@ -20,6 +21,8 @@ inline constexpr uint32_t kNoIndex = UINT32_MAX;
 
 /// One inode of the union view; hardlinked names share one inode.
 struct UnionInode {
+  /// Inode number (FUSE node id and st_ino), see inode_numbers.h.
+  uint64_t ino = 1;
   /// Never kHardlink: a hardlink is one more name of its target's inode.
   MemberType type = MemberType::kDirectory;
   uint32_t mode = 0755;
@@ -77,6 +80,9 @@ class UnionTree {
   /// Resolves a path ("", "/", "a/b", "/a/b/") component by component, never following symlinks.
   std::optional<uint32_t> Resolve(std::string_view path) const;
 
+  /// The id of the inode numbered `ino` (see inode_numbers.h), if the tree has it.
+  std::optional<uint32_t> IdOfIno(uint64_t ino) const;
+
   /// The tar member behind an inode, or nullopt for an implied directory.
   std::optional<TarMember> member(uint32_t id) const;
 
@@ -96,6 +102,10 @@ class UnionTree {
 
  private:
   friend class UnionBuilder;
+  /// Tree id of each member-numbered inode, indexed by ino - 2 (kNoIndex where absent).
+  std::vector<uint32_t> member_ids_;
+  /// Tree id of each implied directory's number.
+  std::unordered_map<uint64_t, uint32_t> implied_ids_;
 
   /// A sparse regular file: whether its map is usable, and where its runs' stored offsets start.
   struct SparseFile {
