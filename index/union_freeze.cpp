@@ -73,7 +73,6 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     ids[node_index] = id;
     inodes.push_back(InodeOf(tree->layers_, node.type, node.layer, node.member, node.mtime_sec,
                              node.mtime_nsec));
-    if (node.type == MemberType::kRegular) tree->IndexSparse(id);
     return id;
   };
 

@@ -107,29 +107,12 @@ class UnionTree {
   /// Tree id of each implied directory's number.
   std::unordered_map<uint64_t, uint32_t> implied_ids_;
 
-  /// A sparse regular file: whether its map is usable, and where its runs' stored offsets start.
-  struct SparseFile {
-    uint32_t inode = 0;
-    bool valid = false;
-    size_t first_start = 0;
-  };
-
-  /// Checks the sparse map of regular file `id` (ids must come in increasing order).
-  void IndexSparse(uint32_t id);
-  /// The sparse record of `id`, or nullptr for a file without holes.
-  const SparseFile* FindSparse(uint32_t id) const;
   /// The member of regular file `id`; throws for any other inode.
   TarMember RegularMember(uint32_t id, const char* op) const;
-  /// Copies stored bytes [stored_offset, +dst.size()) of `m` from its layer stream.
-  void ReadStored(const UnionInode& inode, const TarMember& m, uint64_t stored_offset,
-                  std::span<std::byte> dst) const;
 
   std::vector<std::shared_ptr<const LayerIndex>> layers_;
   std::vector<UnionInode> inodes_;
   std::vector<UnionDirent> dirents_;
-  std::vector<SparseFile> sparse_files_;
-  /// Stored offset of each run of each valid sparse file, plus its total, back to back.
-  std::vector<uint64_t> sparse_starts_;
 };
 
 }  // namespace imgmount
