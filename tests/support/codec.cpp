@@ -8,7 +8,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // Appends a 32-bit little-endian number.
@@ -158,4 +158,4 @@ const char* CompressionName(Compression method) {
   return "?";
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

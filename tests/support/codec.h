@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// Layer or outer-stream compression of a fixture.
 enum class Compression {
@@ -49,4 +49,4 @@ Compression ParseCompression(std::string_view name);
 /// The name ParseCompression accepts for a method.
 const char* CompressionName(Compression method);
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

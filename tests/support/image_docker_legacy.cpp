@@ -4,7 +4,7 @@
 
 #include "tests/support/image_formats.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // The first platform of an image, which is what single-platform formats write.
@@ -99,4 +99,4 @@ Layout DockerArchiveLayout(const std::vector<ImageSpec>& images, const WriteOpti
   return layout;
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -5,7 +5,7 @@
 #include "tests/support/image_formats.h"
 #include "tests/support/tar_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // The media types an OCI-based output uses.
@@ -164,4 +164,4 @@ Layout ContainerdLayout(const std::vector<ImageSpec>& images, const WriteOptions
   return layout;
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

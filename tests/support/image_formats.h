@@ -5,7 +5,7 @@
 
 #include "tests/support/image_layout.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// `docker save` of Docker <= 24: <id>/layer.tar (symlinked when repeated), manifest.json.
 Layout DockerLegacyLayout(const std::vector<ImageSpec>& images, const WriteOptions& options);
@@ -22,4 +22,4 @@ Layout ContainerdLayout(const std::vector<ImageSpec>& images, const WriteOptions
 /// OCI image layout (directory or archive), with a nested index for multi-platform images.
 Layout OciLayout(const std::vector<ImageSpec>& images, const WriteOptions& options);
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -9,7 +9,7 @@
 
 #include "tests/support/codec.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 using JsonWriter = rapidjson::Writer<rapidjson::StringBuffer>;
@@ -322,4 +322,4 @@ std::string OciLayoutJson() {
   return "{\"imageLayoutVersion\":\"1.0.0\"}";
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

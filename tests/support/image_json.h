@@ -9,7 +9,7 @@
 
 #include "tests/support/image_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// The media types of one family (OCI or Docker v2 schema 2).
 struct MediaTypes {
@@ -75,4 +75,4 @@ std::string V1LayerJson(const std::string& id, const std::string& parent,
 /// The oci-layout file.
 std::string OciLayoutJson();
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -9,7 +9,7 @@
 
 #include "tests/support/tar_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // Fixed modification time of every member of an output tar, so outputs are reproducible.
@@ -145,4 +145,4 @@ std::string WrapOuter(std::string bytes, const WriteOptions& options) {
   return Compress(bytes, options.outer, options.zstd_frame_size);
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -8,7 +8,7 @@
 #include "tests/support/image_json.h"
 #include "tests/support/image_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// The files of one output, in the order they are to be written.
 class Layout {
@@ -82,4 +82,4 @@ std::string QualifiedReference(const std::string& ref);
 /// Compresses a whole output file with `options.outer` (multi-part methods use zstd_frame_size).
 std::string WrapOuter(std::string bytes, const WriteOptions& options);
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -4,7 +4,7 @@
 
 #include "tests/support/image_formats.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // Stores every blob of a prepared image.
@@ -69,4 +69,4 @@ Layout OciLayout(const std::vector<ImageSpec>& images, const WriteOptions& optio
   return layout;
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -7,7 +7,7 @@
 
 #include "tests/support/image_formats.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // The format names, indexed by the enum value.
@@ -89,4 +89,4 @@ std::vector<std::string> ImageFormatNames() {
   return std::vector<std::string>(std::begin(kFormatNames), std::end(kFormatNames));
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

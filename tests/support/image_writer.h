@@ -11,7 +11,7 @@
 
 #include "tests/support/codec.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// The on-disk image formats of DESIGN.md section 1.
 enum class ImageFormat {
@@ -89,4 +89,4 @@ const char* ImageFormatName(ImageFormat format);
 /// All format names, in the order of the enum.
 std::vector<std::string> ImageFormatNames();
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -4,7 +4,7 @@
 
 #include "tests/support/scenarios.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // A path without leading "./" or "/" and without trailing slashes; the root is "".
@@ -195,4 +195,4 @@ void AddPlatform(ImageSpec& spec, const Scenario& scenario, const std::string& o
   spec.platforms.push_back(std::move(image));
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -7,7 +7,7 @@
 
 #include "tests/support/scenarios.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // A v2 security.capability value granting cap_net_raw (bit 13), permitted and effective.
@@ -313,4 +313,4 @@ Scenario SamplePlusScenario() {
   return s;
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

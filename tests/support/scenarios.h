@@ -13,7 +13,7 @@
 #include "tests/support/image_writer.h"
 #include "tests/support/tar_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// Modification time the entry helpers give every entry (2023-11-14T22:13:20Z).
 inline constexpr int64_t kScenarioMtime = 1700000000;
@@ -79,4 +79,4 @@ ImageSpec BuildImageSpec(const Scenario& scenario, const std::vector<std::string
 void AddPlatform(ImageSpec& spec, const Scenario& scenario, const std::string& os,
                  const std::string& architecture, const std::string& variant);
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -7,7 +7,7 @@
 
 #include "tests/support/tar_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 constexpr size_t kBlock = 512;
@@ -121,4 +121,4 @@ std::string EncodePaxRecords(const std::vector<std::pair<std::string, std::strin
   return out;
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -3,7 +3,7 @@
 
 #include <stdexcept>
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 constexpr size_t kBlock = 512;
@@ -214,4 +214,4 @@ std::string BuildTar(const std::vector<TarEntry>& entries, const TarOptions& opt
   return writer.Take();
 }
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

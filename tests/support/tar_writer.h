@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-namespace imgmount {
+namespace imgmount::fixture {
 
 /// The kind of file a tar entry describes.
 enum class TarType { kRegular, kHardlink, kSymlink, kCharDevice, kBlockDevice, kDirectory, kFifo };
@@ -118,4 +118,4 @@ struct TarOptions {
 /// Builds a whole archive from entries in order.
 std::string BuildTar(const std::vector<TarEntry>& entries, const TarOptions& options = {});
 
-}  // namespace imgmount
+}  // namespace imgmount::fixture

@@ -24,7 +24,7 @@
 #include "tests/support/scenarios.h"
 #include "tests/support/tar_writer.h"
 
-namespace imgmount {
+namespace imgmount::fixture {
 namespace {
 
 // The parsed command line.
@@ -638,8 +638,8 @@ int Run(int argc, char** argv) {
 }
 
 }  // namespace
-}  // namespace imgmount
+}  // namespace imgmount::fixture
 
 int main(int argc, char** argv) {
-  return imgmount::Run(argc, argv);
+  return imgmount::fixture::Run(argc, argv);
 }
