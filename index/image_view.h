@@ -22,8 +22,13 @@ struct ViewOptions {
   size_t upto = 0;
   /// Tunables of the decode passes.
   DecodeOptions decode;
-  /// Receives warnings (ignored members, media-type disagreements).
+  /// Receives warnings (ignored members, media-type disagreements, index cache trouble).
   WarningSink warn;
+  /// Directory of the persistent index cache (index_cache.h); "" keeps indexes in memory only.
+  std::string cache_dir;
+  /// Receives one note per layer (and compressed archive) on where its index came from:
+  /// "layer 2 (sha256:ab12..): index loaded from cache" or "...: indexed in 1.23 s".
+  WarningSink info;
 };
 
 /// An opened image: what was read, and the union view over it.

@@ -132,8 +132,8 @@ void CheckDigest(const std::string& expected, const std::string& actual, const s
 }  // namespace
 
 std::shared_ptr<const LayerIndex> IndexLayer(const LayerBlob& blob, const std::string& name,
-                                             const DecodeOptions& options,
-                                             const WarningSink& warn) {
+                                             const DecodeOptions& options, const WarningSink& warn,
+                                             std::shared_ptr<const ScratchFile>* local_copy) {
   Codec codec = SniffCodec(*blob.blob);
   bool says_gzip = blob.media_type.find("gzip") != std::string::npos;
   bool says_zstd = blob.media_type.find("zstd") != std::string::npos;
@@ -155,6 +155,7 @@ std::shared_ptr<const LayerIndex> IndexLayer(const LayerBlob& blob, const std::s
   CheckDigest(blob.digest, digests.blob, "blob digest", name);
   CheckDigest(blob.diff_id, digests.stream, "diff_id", name);
   index->AttachStream(std::move(stream), pass->Index(), std::move(digests));
+  if (local_copy != nullptr) *local_copy = pass->LocalCopy();
   return index;
 }
 

@@ -73,40 +73,6 @@ class PlainPass final : public DecodePass {
   ThrowBadImage(name + ": stored index does not fit the blob: " + what);
 }
 
-void CheckIndex(const StreamIndex& index, uint64_t blob_size, const std::string& name) {
-  if (index.blob_size != blob_size) BadIndex(name, "blob size differs");
-  uint64_t previous = 0;
-  for (const AccessPoint& point : index.points) {
-    if (point.in_local_copy) {
-      throw Error(ErrorKind::kInternal, EIO,
-                  name + ": an index with a local copy cannot be reopened; decode the blob again");
-    }
-    if (point.compressed_bit / 8 > blob_size) BadIndex(name, "access point past the end");
-    if (index.codec != Codec::kGzip && point.compressed_bit % 8 != 0) {
-      BadIndex(name, "access point inside a byte");
-    }
-    if (point.uncompressed < previous || point.uncompressed > index.stream_size) {
-      BadIndex(name, "access points out of order");
-    }
-    previous = point.uncompressed;
-    bool window_ok = point.window_size <= kDeflateWindow &&
-                     (point.window_deflated ? point.window.size() <= 2 * kDeflateWindow
-                                            : point.window.size() == point.window_size);
-    if (!window_ok || (index.codec != Codec::kGzip && point.window_size != 0)) {
-      BadIndex(name, "bad access point window");
-    }
-  }
-  uint64_t position = 0;
-  for (const SpanInfo& span : index.spans) {
-    if (span.start != position || span.size == 0 || span.size > kMaxIndexedSpan ||
-        span.point >= index.points.size() || index.points[span.point].uncompressed > span.start) {
-      BadIndex(name, "bad span at " + std::to_string(span.start));
-    }
-    position += span.size;
-  }
-  if (position != index.stream_size) BadIndex(name, "spans do not cover the stream");
-}
-
 }  // namespace
 
 Codec SniffCodec(const ByteSource& blob) {
@@ -146,22 +112,67 @@ std::unique_ptr<DecodePass> DecodePass::Start(SourcePtr blob, Codec codec, std::
   throw Error(ErrorKind::kInternal, EINVAL, name + ": unknown codec");
 }
 
+std::string StreamIndexProblem(const StreamIndex& index, uint64_t blob_size,
+                               uint64_t local_copy_size) {
+  if (index.blob_size != blob_size) return "blob size differs";
+  if (index.codec == Codec::kNone) {
+    bool plain = index.points.empty() && index.spans.empty() && index.stream_size == blob_size;
+    return plain ? "" : "an uncompressed blob with access points or another size";
+  }
+  uint64_t previous = 0;
+  for (const AccessPoint& point : index.points) {
+    if (point.in_local_copy && index.codec != Codec::kZstd) return "a local copy of a gzip blob";
+    uint64_t limit = point.in_local_copy ? local_copy_size : blob_size;
+    if (point.compressed_bit / 8 > limit) return "access point past the end";
+    if (index.codec != Codec::kGzip && point.compressed_bit % 8 != 0) {
+      return "access point inside a byte";
+    }
+    if (point.uncompressed < previous || point.uncompressed > index.stream_size) {
+      return "access points out of order";
+    }
+    previous = point.uncompressed;
+    bool window_ok = point.window_size <= kDeflateWindow &&
+                     (point.window_deflated ? point.window.size() <= 2 * kDeflateWindow
+                                            : point.window.size() == point.window_size);
+    if (!window_ok || (index.codec != Codec::kGzip && point.window_size != 0)) {
+      return "bad access point window";
+    }
+  }
+  uint64_t position = 0;
+  for (const SpanInfo& span : index.spans) {
+    if (span.start != position || span.size == 0 || span.size > kMaxIndexedSpan ||
+        span.point >= index.points.size() || index.points[span.point].uncompressed > span.start) {
+      return "bad span at " + std::to_string(span.start);
+    }
+    position += span.size;
+  }
+  if (position != index.stream_size) return "spans do not cover the stream";
+  return "";
+}
+
 SourcePtr OpenIndexed(SourcePtr blob, const StreamIndex& index, std::string name,
-                      const DecodeOptions& options) {
+                      const DecodeOptions& options, SourcePtr local_copy) {
   if (name.empty()) name = blob->Describe();
-  CheckIndex(index, blob->Size(), name);
+  bool needs_copy = std::any_of(index.points.begin(), index.points.end(),
+                                [](const AccessPoint& p) { return p.in_local_copy; });
+  if (needs_copy && !local_copy) {
+    throw Error(ErrorKind::kInternal, EIO,
+                name + ": an index with a local copy cannot be reopened without the copy");
+  }
+  std::string problem =
+      StreamIndexProblem(index, blob->Size(), local_copy ? local_copy->Size() : 0);
+  if (!problem.empty()) BadIndex(name, problem);
   auto shared = std::make_shared<const StreamIndex>(index);
   std::shared_ptr<const SpanDecoder> decoder;
   switch (index.codec) {
     case Codec::kNone:
-      if (index.stream_size != index.blob_size) BadIndex(name, "stream size differs");
       return blob;
     case Codec::kGzip:
       decoder = std::make_shared<GzipSpanDecoder>(std::move(blob), std::move(shared), name);
       break;
     case Codec::kZstd:
-      decoder =
-          std::make_shared<ZstdSpanDecoder>(std::move(blob), nullptr, std::move(shared), name);
+      decoder = std::make_shared<ZstdSpanDecoder>(std::move(blob), std::move(local_copy),
+                                                  std::move(shared), name);
       break;
   }
   return std::make_shared<CachedStream>(std::move(decoder), std::move(name), options);

@@ -12,6 +12,7 @@
 
 namespace imgmount {
 
+class ScratchFile;
 class SpanCache;
 
 /// Compression of a blob, decided by its magic bytes only.
@@ -116,12 +117,23 @@ class DecodePass {
 
   /// The access points and span checksums recorded so far (complete after the end).
   virtual const StreamIndex& Index() const = 0;
+
+  /// The local copy that points with in_local_copy refer to (zstd single-frame fallback), or
+  /// null when the index has none; complete after Finish().
+  virtual std::shared_ptr<const ScratchFile> LocalCopy() const { return nullptr; }
 };
 
+/// What is wrong with `index` as the index of a blob of `blob_size` bytes whose local copy (if
+/// its points use one) has `local_copy_size` bytes: "" if nothing. Checks sizes, point order and
+/// placement, windows, and that the spans cover the stream back to back.
+std::string StreamIndexProblem(const StreamIndex& index, uint64_t blob_size,
+                               uint64_t local_copy_size);
+
 /// Reopens the random-access source of a blob from an index a pass recorded earlier (e.g. one
-/// read back from the index cache). Throws kBadImage if the index is inconsistent or does not
-/// fit the blob, and kInternal for an index whose points lie in a pass's local copy.
+/// read back from the index cache); `local_copy` holds the frames of points with in_local_copy
+/// (the pass's local copy, or a persisted copy of it). Throws kBadImage if the index is
+/// inconsistent or does not fit the blob, and kInternal if it needs a local copy and none is given.
 SourcePtr OpenIndexed(SourcePtr blob, const StreamIndex& index, std::string name,
-                      const DecodeOptions& options = {});
+                      const DecodeOptions& options = {}, SourcePtr local_copy = nullptr);
 
 }  // namespace imgmount

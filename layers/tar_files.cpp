@@ -7,6 +7,7 @@
 
 #include <map>
 
+#include "layers/archive_index.h"
 #include "layers/basic_sources.h"
 #include "layers/error.h"
 #include "layers/tar_path.h"
@@ -17,12 +18,7 @@ namespace {
 
 constexpr int kMaxLinkHops = 40;
 
-struct OuterMember {
-  enum Kind { kFile, kDirectory, kSymlink, kHardlink, kOther } kind = kOther;
-  uint64_t offset = 0;
-  uint64_t size = 0;
-  std::string link;
-};
+using OuterMember = ArchiveMember;
 
 class TarFiles final : public ImageFiles {
  public:
@@ -111,12 +107,49 @@ OuterMember::Kind KindOf(archive_entry* entry) {
   }
 }
 
+// Checks that every file's data lies inside the stream.
+void CheckMembers(const std::map<std::string, OuterMember>& members, uint64_t stream_size,
+                  const std::string& name) {
+  for (const auto& [path, member] : members) {
+    if (member.kind == OuterMember::kFile &&
+        (member.offset > stream_size || member.size > stream_size - member.offset)) {
+      ThrowBadImage(name + ": member " + path + " extends past the end of the archive");
+    }
+  }
+}
+
+std::string KindName(Codec codec) {
+  return codec == Codec::kNone ? "tar" : std::string(CodecName(codec)) + "-compressed tar";
+}
+
+// Reuses a stored index of the archive, or returns null if there is none that fits.
+std::unique_ptr<ImageFiles> FromStored(const SourcePtr& file, const std::string& name,
+                                       const DecodeOptions& options,
+                                       const ArchiveIndexHooks& hooks) {
+  std::optional<LoadedArchive> stored = hooks.load ? hooks.load() : std::nullopt;
+  if (!stored) return nullptr;
+  try {
+    SourcePtr stream = OpenIndexed(file, stored->index.stream, name, options, stored->local_copy);
+    CheckMembers(stored->index.members, stream->Size(), name);
+    return std::make_unique<TarFiles>(std::move(stream), std::move(stored->index.members), name,
+                                      KindName(stored->index.stream.codec));
+  } catch (const Error& e) {
+    if (hooks.rejected) hooks.rejected(e.what());
+    return nullptr;
+  }
+}
+
 }  // namespace
 
-std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name) {
+std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name,
+                                         const ArchiveIndexHooks* hooks) {
   Codec codec = SniffCodec(*file);
   DecodeOptions options;
   options.hash = false;
+  bool cached = hooks != nullptr && codec != Codec::kNone;
+  if (cached) {
+    if (auto files = FromStored(file, name, options, *hooks)) return files;
+  }
   auto pass = DecodePass::Start(file, codec, name, options);
   std::map<std::string, OuterMember> members;
   {
@@ -142,14 +175,12 @@ std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name
   }
   pass->Drain();
   SourcePtr stream = pass->Finish();
-  for (const auto& [path, member] : members) {
-    if (member.kind == OuterMember::kFile && member.offset + member.size > stream->Size()) {
-      ThrowBadImage(name + ": member " + path + " extends past the end of the archive");
-    }
+  CheckMembers(members, stream->Size(), name);
+  if (cached && hooks->store) {
+    ArchiveIndex index{members, pass->Index()};
+    hooks->store(index, pass->LocalCopy());
   }
-  std::string kind =
-      codec == Codec::kNone ? "tar" : std::string(CodecName(codec)) + "-compressed tar";
-  return std::make_unique<TarFiles>(std::move(stream), std::move(members), name, kind);
+  return std::make_unique<TarFiles>(std::move(stream), std::move(members), name, KindName(codec));
 }
 
 }  // namespace imgmount

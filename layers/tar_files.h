@@ -9,7 +9,12 @@
 
 namespace imgmount {
 
-/// Indexes the tar in `file` (sniffing gzip/zstd outer compression) and serves its members.
-std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name);
+struct ArchiveIndexHooks;
+
+/// Indexes the tar in `file` (sniffing gzip/zstd outer compression) and serves its members. With
+/// `hooks`, a compressed archive's index is first asked of hooks->load and a new one is offered
+/// to hooks->store (the index cache); a stored index that does not fit is rebuilt.
+std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name,
+                                         const ArchiveIndexHooks* hooks = nullptr);
 
 }  // namespace imgmount

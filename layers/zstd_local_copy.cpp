@@ -32,6 +32,12 @@ ScratchFile::~ScratchFile() {
   ::close(fd_);
 }
 
+bool ScratchFile::LinkTo(const std::string& path) const {
+  // An O_TMPFILE file without O_EXCL may be linked; an unlinked mkostemp file may not (ENOENT).
+  std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  return ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW) == 0;
+}
+
 uint64_t ScratchFile::Append(std::span<const std::byte> bytes) {
   uint64_t start = size_.load(std::memory_order_relaxed);
   size_t done = 0;

@@ -29,6 +29,10 @@ class ScratchFile final : public ByteSource {
   /// Appends bytes and returns the offset they start at; only the pass that fills it calls this.
   uint64_t Append(std::span<const std::byte> bytes);
 
+  /// Gives the file the name `path` (a hard link through /proc/self/fd, so on the same
+  /// filesystem only); false (errno set) if that is not possible.
+  bool LinkTo(const std::string& path) const;
+
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return name_; }

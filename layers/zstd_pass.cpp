@@ -146,6 +146,10 @@ void ZstdPass::End() {
   }
 }
 
+std::shared_ptr<const ScratchFile> ZstdPass::LocalCopy() const {
+  return local_;
+}
+
 SourcePtr ZstdPass::Finish() {
   Drain();
   if (!source_) {

@@ -28,6 +28,7 @@ class ZstdPass final : public BufferedPass {
 
   SourcePtr Finish() override;
   const StreamIndex& Index() const override { return *index_; }
+  std::shared_ptr<const ScratchFile> LocalCopy() const override;
 
  private:
   void Produce() override;

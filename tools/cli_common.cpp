@@ -1,9 +1,12 @@
 #include "tools/cli_common.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <iostream>
 #include <mutex>
 
+#include "index/cache_dir.h"
 #include "layers/error.h"
 
 namespace imgmount {
@@ -40,6 +43,13 @@ bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs&
     out.view.upto = n;
   } else if (arg == "-q" || arg == "--quiet") {
     out.quiet = true;
+  } else if (arg == "--cache-dir" || arg.starts_with("--cache-dir=")) {
+    out.cache_dir = arg == "--cache-dir" ? value("--cache-dir") : arg.substr(12);
+    if (out.cache_dir.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cache-dir needs a value");
+  } else if (arg == "--no-cache") {
+    out.no_cache = true;
+  } else if (arg == "-v" || arg == "--verbose") {
+    out.verbose = true;
   } else {
     return false;
   }
@@ -51,13 +61,32 @@ const char* ImageOptionsHelp() {
          "machine's)\n"
          "  --image NAME[:TAG]            image of an archive holding several (or IMAGE:TAG)\n"
          "  --upto N                      the image as it stood after layer N\n"
-         "  -q, --quiet                   no warnings\n";
+         "  -q, --quiet                   no warnings\n"
+         "  --cache-dir DIR               index cache (default $XDG_CACHE_HOME/imgmount, else\n"
+         "                                ~/.cache/imgmount); see imgmount cache --help\n"
+         "  --no-cache                    neither read nor write the index cache\n"
+         "  -v, --verbose                 say whether each layer's index came from the cache\n";
 }
 
 void PrintWarning(const std::string& message) {
   static std::mutex mutex;
   std::lock_guard lock(mutex);
   std::fprintf(stderr, "imgmount: warning: %s\n", message.c_str());
+}
+
+void PrintNote(const std::string& message) {
+  static std::mutex mutex;
+  std::lock_guard lock(mutex);
+  std::fprintf(stderr, "imgmount: %s\n", message.c_str());
+}
+
+std::string CacheDirFromArgs(const ImageArgs& args) {
+  if (args.no_cache) return "";
+  if (args.cache_dir.empty()) return DefaultCacheDir();
+  if (args.cache_dir[0] == '/') return args.cache_dir;
+  char cwd[4096];
+  if (::getcwd(cwd, sizeof cwd) == nullptr) ThrowSystemError("getcwd");
+  return std::string(cwd) + "/" + args.cache_dir;
 }
 
 ImageView OpenImageFromArgs(ImageArgs& args) {
@@ -69,6 +98,8 @@ ImageView OpenImageFromArgs(ImageArgs& args) {
     args.view.selector.name = tag;
   }
   if (!args.quiet) args.view.warn = PrintWarning;
+  if (args.verbose) args.view.info = PrintNote;
+  args.view.cache_dir = CacheDirFromArgs(args);
   return OpenImageView(file, args.view);
 }
 

@@ -15,10 +15,17 @@ struct ImageArgs {
   std::string image;
   ViewOptions view;
   bool quiet = false;
+  /// --cache-dir: the index cache directory ("" = the default one).
+  std::string cache_dir;
+  /// --no-cache: keep indexes in memory only.
+  bool no_cache = false;
+  /// -v/--verbose: say where each layer's index came from.
+  bool verbose = false;
 };
 
-/// Consumes argv[i] (and its value) if it is --platform, --image, --upto or -q/--quiet;
-/// returns false if it is none of them. Throws kUsage on a bad value.
+/// Consumes argv[i] (and its value) if it is --platform, --image, --upto, -q/--quiet,
+/// --cache-dir, --no-cache or -v/--verbose; returns false if it is none of them. Throws kUsage on
+/// a bad value.
 bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out);
 
 /// Help text for the options TakeImageOption understands.
@@ -29,6 +36,13 @@ ImageView OpenImageFromArgs(ImageArgs& args);
 
 /// Prints "imgmount: warning: ..." to stderr (thread-safe).
 void PrintWarning(const std::string& message);
+
+/// Prints "imgmount: ..." to stderr (thread-safe), for -v notes.
+void PrintNote(const std::string& message);
+
+/// The index cache directory `args` ask for: --cache-dir made absolute, else the default; "" with
+/// --no-cache or when there is no home directory.
+std::string CacheDirFromArgs(const ImageArgs& args);
 
 /// Runs a command body, printing any error as "imgmount: ..." and returning its exit code.
 int RunReportingErrors(const std::function<int()>& body);

@@ -27,6 +27,9 @@ int RunWhich(const std::vector<std::string>& args);
 /// `imgmount diff IMAGE_A IMAGE_B [PATH]`: differences; exit 0 same, 1 different, 2 trouble.
 int RunDiff(const std::vector<std::string>& args);
 
+/// `imgmount cache ls|gc [--days N]|clear`: look after the index cache.
+int RunCache(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

@@ -8,6 +8,8 @@ set -euo pipefail
 : "${TREEDUMP:?set TREEDUMP to the imgmount-treedump binary}"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/imgmount-e2e.XXXXXX")
+# Index cache entries of a test stay in its scratch directory.
+export XDG_CACHE_HOME="$WORK/cache"
 MOUNTS=()
 FAILURES=0
 
