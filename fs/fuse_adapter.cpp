@@ -22,7 +22,9 @@ FsContext& Context(fuse_req_t req) {
 }
 
 // Maps a FUSE inode number to a tree id, or nullopt if it is not one of ours.
-std::optional<uint32_t> IdOf(const UnionTree& tree, fuse_ino_t ino) { return tree.IdOfIno(ino); }
+std::optional<uint32_t> IdOf(const UnionTree& tree, fuse_ino_t ino) {
+  return tree.IdOfIno(ino);
+}
 
 // Runs an operation, turning exceptions into an error reply.
 template <typename Fn>
