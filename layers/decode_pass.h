@@ -27,7 +27,7 @@ const char* CodecName(Codec codec);
 /// Tunables of a decoding pass.
 struct DecodeOptions {
   /// Distance in uncompressed bytes between access points (gzip) or cache spans.
-  uint64_t span_bytes = 4u << 20;
+  uint64_t span_bytes = 2u << 20;
   /// Also compute SHA-256 of the compressed blob and of the uncompressed stream.
   bool hash = true;
   /// Capacity of the decoded-span cache a source creates for itself when `cache` is null.
