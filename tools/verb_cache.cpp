@@ -5,6 +5,7 @@
 #include "index/cache_admin.h"
 #include "layers/error.h"
 #include "tools/cli_common.h"
+#include "tools/layer_summary.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
@@ -26,19 +27,6 @@ constexpr const char* kCacheHelp =
 
 constexpr int64_t kSecondsPerDay = 86400;
 
-std::string Bytes(uint64_t n) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = static_cast<double>(n);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) {
-    value /= 1024;
-    ++unit;
-  }
-  char text[32];
-  std::snprintf(text, sizeof text, unit == 0 ? "%.0f %s" : "%.1f %s", value, units[unit]);
-  return text;
-}
-
 std::string Time(int64_t seconds) {
   if (seconds <= 0) return "-";
   std::time_t t = static_cast<std::time_t>(seconds);
@@ -58,22 +46,22 @@ int List(const std::string& dir) {
     total += e.bytes;
     std::string key = e.key.empty() ? e.stem + " (unusable: " + e.problem + ")" : e.key;
     std::printf("%-19s  %10s  %8llu  %-22s  %s\n", Time(e.last_used).c_str(),
-                Bytes(e.bytes).c_str(), static_cast<unsigned long long>(e.members), e.kind.c_str(),
-                key.c_str());
+                HumanSize(e.bytes).c_str(), static_cast<unsigned long long>(e.members),
+                e.kind.c_str(), key.c_str());
     for (const UseRecord& use : e.uses) {
       std::printf("%-19s  %10s  %8s  %-22s    used by %s\n", Time(use.time).c_str(), "", "", "",
                   use.image.c_str());
     }
   }
   std::printf("%zu index%s, %s on disk in %s\n", entries.size(), entries.size() == 1 ? "" : "es",
-              Bytes(total).c_str(), dir.c_str());
+              HumanSize(total).c_str(), dir.c_str());
   return 0;
 }
 
 int Remove(const std::string& dir, const std::function<bool(const CacheEntry&)>& doomed) {
   CacheRemoval result = RemoveCacheEntries(dir, doomed);
   std::printf("removed %zu index%s, freed %s\n", result.removed, result.removed == 1 ? "" : "es",
-              Bytes(result.bytes).c_str());
+              HumanSize(result.bytes).c_str());
   if (result.busy > 0) {
     PrintWarning(std::to_string(result.busy) + " index" + (result.busy == 1 ? " is" : "es are") +
                  " in use by another imgmount and " + (result.busy == 1 ? "was" : "were") +
