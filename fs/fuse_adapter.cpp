@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -163,9 +164,9 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
     if (offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
-    std::vector<std::byte> buffer(size);
-    size_t got = ctx.tree->Read(*id, static_cast<uint64_t>(offset), buffer);
-    fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.data()), got);
+    auto buffer = std::make_unique_for_overwrite<std::byte[]>(size);
+    size_t got = ctx.tree->Read(*id, static_cast<uint64_t>(offset), std::span(buffer.get(), size));
+    fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.get()), got);
   });
 }
 

@@ -172,7 +172,9 @@ IndexCache::LayerResult IndexCache::Layer(const LayerRequest& request) {
         NoteUse(stem, request.image);
         return index;
       }
-      if (!why.empty() && !quiet && warn_) {
+      // Under a diff_id the shared entry may well describe the same content encoded otherwise.
+      bool expected = stem == *shared && blob.digest.empty();
+      if (!why.empty() && !quiet && !expected && warn_) {
         warn_(request.name + ": cached index " + PathOf(stem + ".idx") + " is unusable (" + why +
               "); indexing again");
       }
@@ -192,7 +194,9 @@ IndexCache::LayerResult IndexCache::Layer(const LayerRequest& request) {
   }
   std::shared_ptr<const ScratchFile> copy;
   auto index = IndexLayer(blob, request.name, request.decode, request.warn, &copy);
-  bool verified = key == index->digests().blob || key == index->digests().stream;
+  // Shared only when the key names the blob's own bytes: access points and span checksums describe
+  // one encoding, so a diff_id (the same content compressed another way) is not enough.
+  bool verified = !index->digests().blob.empty() && key == index->digests().blob;
   std::string stem = verified ? *shared : bound;
   if (lock && !stem.empty() && Store(stem, *index, key, request.origin, verified, copy)) {
     NoteUse(stem, request.image);

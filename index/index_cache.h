@@ -2,12 +2,14 @@
 // is then mapped by every image that uses it, and a whole-file-compressed archive is decoded once.
 //
 // Keys. A layer is filed under its digest (the blob digest when the manifest states it, else the
-// diff_id), and shared by every image only if indexing verified that digest against the content
-// (compressed layers). A layer whose digest could not be verified (an uncompressed layer, whose
-// data indexing skips) is filed under a key bound to the image file it came from, so that a
-// crafted image claiming a popular digest can never lend its index to another image. An outer
-// archive is filed under its file's identity (device, inode, size, mtime in ns). File names are
-// made only from validated digests or hashes computed here (cache_dir.h).
+// diff_id), and shared by every image only if indexing verified that it is the digest of the blob
+// itself: access points describe one encoding, so a diff_id that only matches the uncompressed
+// content (docker-archive layers of unknown blob digest) does not make an entry shareable. A layer
+// whose digest could not be verified (an uncompressed layer, whose data indexing skips) is filed
+// under a key bound to the image file it came from, so that a crafted image claiming a popular
+// digest can never lend its index to another image. An outer archive is filed under its file's
+// identity (device, inode, size, mtime in ns). File names are made only from validated digests or
+// hashes computed here (cache_dir.h).
 //
 // Concurrency. Entries are only ever replaced by rename, so a reader maps a whole file. A miss
 // takes the entry's lock (flock), loads again (another process may just have built it), and only

@@ -3,21 +3,9 @@
 #include <algorithm>
 
 #include "index/union_builder.h"
+#include "layers/tar_path.h"
 
 namespace imgmount {
-namespace {
-
-std::string_view Parent(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
-}
-
-std::string_view Base(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? path : path.substr(slash + 1);
-}
-
-}  // namespace
 
 LayerView::LayerView(std::shared_ptr<const LayerIndex> layer) : layer_(std::move(layer)) {
   std::string reason;
@@ -28,17 +16,12 @@ LayerView::LayerView(std::shared_ptr<const LayerIndex> layer) : layer_(std::move
         entries_.emplace_back(path, i);
         all_paths_.push_back(path);
         break;
-      case PathKind::kWhiteout: {
-        std::string_view parent = Parent(path);
-        std::string target(parent);
-        if (!target.empty()) target += '/';
-        target += Base(path).substr(4);
-        whiteouts_.push_back(std::move(target));
+      case PathKind::kWhiteout:
+        whiteouts_.push_back(WhiteoutTarget(path));
         all_paths_.push_back(path);
         break;
-      }
       case PathKind::kOpaque:
-        opaques_.push_back(Parent(path));
+        opaques_.push_back(ParentPath(path));
         all_paths_.push_back(path);
         break;
       case PathKind::kHidden:

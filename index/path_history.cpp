@@ -1,6 +1,7 @@
 #include "index/path_history.h"
 
 #include "index/union_builder.h"
+#include "layers/tar_path.h"
 
 namespace imgmount {
 namespace {
@@ -9,19 +10,6 @@ bool IsAncestor(std::string_view ancestor, std::string_view path) {
   if (ancestor.empty()) return !path.empty();
   return path.size() > ancestor.size() && path.starts_with(ancestor) &&
          path[ancestor.size()] == '/';
-}
-
-std::string_view Parent(std::string_view path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string_view::npos ? std::string_view() : path.substr(0, slash);
-}
-
-std::string WhitedOut(std::string_view marker) {
-  std::string_view parent = Parent(marker);
-  std::string_view name =
-      marker.substr(marker.rfind('/') == std::string_view::npos ? 0 : marker.rfind('/') + 1);
-  name.remove_prefix(4);  // ".wh."
-  return parent.empty() ? std::string(name) : std::string(parent) + "/" + std::string(name);
 }
 
 }  // namespace
@@ -75,7 +63,7 @@ std::vector<PathEvent> PathHistory(const std::vector<std::shared_ptr<const Layer
         event.detail = std::string(member_path);
         found.push_back(event);
       } else if (kind == PathKind::kWhiteout) {
-        std::string target = WhitedOut(member_path);
+        std::string target = WhiteoutTarget(member_path);
         if (target == path) {
           event.kind = PathEvent::Kind::kWhiteout;
           found.push_back(event);
@@ -84,9 +72,9 @@ std::vector<PathEvent> PathHistory(const std::vector<std::shared_ptr<const Layer
           event.detail = target;
           found.push_back(event);
         }
-      } else if (kind == PathKind::kOpaque && IsAncestor(Parent(member_path), path)) {
+      } else if (kind == PathKind::kOpaque && IsAncestor(ParentPath(member_path), path)) {
         event.kind = PathEvent::Kind::kParentOpaque;
-        event.detail = std::string(Parent(member_path));
+        event.detail = std::string(ParentPath(member_path));
         found.push_back(event);
       }
     }

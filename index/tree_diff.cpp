@@ -84,7 +84,8 @@ class Differ {
     return what;
   }
 
-  void Compare(uint32_t ia, uint32_t ib, const std::string& path) {
+  // Compares one pair of entries; returns whether both are directories to descend into.
+  bool ComparePair(uint32_t ia, uint32_t ib, const std::string& path) {
     if (!SameSource(ia, ib)) {
       std::vector<std::string> what = Changes(ia, ib);
       if (!what.empty()) {
@@ -96,31 +97,53 @@ class Differ {
         entry.type_b = b_.tree->inode(ib).type;
         bool type_changed = entry.type_a != entry.type_b;
         out_.push_back(std::move(entry));
-        if (type_changed) return;
+        if (type_changed) return false;
       }
     }
-    if (a_.tree->inode(ia).type != MemberType::kDirectory) return;
-    auto ca = a_.tree->children(ia);
-    auto cb = b_.tree->children(ib);
-    size_t i = 0;
-    size_t j = 0;
-    while (i < ca.size() || j < cb.size()) {
-      int order = i == ca.size() ? 1 : j == cb.size() ? -1 : ca[i].name.compare(cb[j].name);
-      std::string_view name = order <= 0 ? ca[i].name : cb[j].name;
-      std::string child = path.empty() ? std::string(name) : path + "/" + std::string(name);
-      if (order == 0) {
-        Compare(ca[i++].inode, cb[j++].inode, child);
-      } else {
-        DiffEntry entry;
-        entry.path = child;
-        entry.kind = order < 0 ? DiffEntry::Kind::kDeleted : DiffEntry::Kind::kAdded;
-        if (order < 0) {
-          entry.type_a = a_.tree->inode(ca[i++].inode).type;
-        } else {
-          entry.type_b = b_.tree->inode(cb[j++].inode).type;
-        }
-        out_.push_back(std::move(entry));
+    return a_.tree->inode(ia).type == MemberType::kDirectory;
+  }
+
+  // Depth first in name order, as a recursive walk would report, but with an explicit stack of
+  // directory cursors: an image decides how deep its tree is.
+  void Compare(uint32_t root_a, uint32_t root_b, const std::string& root_path) {
+    struct Cursor {
+      std::span<const UnionDirent> a;
+      std::span<const UnionDirent> b;
+      size_t i = 0;
+      size_t j = 0;
+      std::string path;
+    };
+    std::vector<Cursor> stack;
+    auto enter = [&](uint32_t x, uint32_t y, std::string path) {
+      stack.push_back({a_.tree->children(x), b_.tree->children(y), 0, 0, std::move(path)});
+    };
+    if (ComparePair(root_a, root_b, root_path)) enter(root_a, root_b, root_path);
+    while (!stack.empty()) {
+      Cursor& c = stack.back();
+      if (c.i == c.a.size() && c.j == c.b.size()) {
+        stack.pop_back();
+        continue;
       }
+      int order = c.i == c.a.size()   ? 1
+                  : c.j == c.b.size() ? -1
+                                      : c.a[c.i].name.compare(c.b[c.j].name);
+      std::string_view name = order <= 0 ? c.a[c.i].name : c.b[c.j].name;
+      std::string child = c.path.empty() ? std::string(name) : c.path + "/" + std::string(name);
+      if (order == 0) {
+        uint32_t x = c.a[c.i++].inode;
+        uint32_t y = c.b[c.j++].inode;
+        if (ComparePair(x, y, child)) enter(x, y, std::move(child));  // invalidates `c`
+        continue;
+      }
+      DiffEntry entry;
+      entry.path = std::move(child);
+      entry.kind = order < 0 ? DiffEntry::Kind::kDeleted : DiffEntry::Kind::kAdded;
+      if (order < 0) {
+        entry.type_a = a_.tree->inode(c.a[c.i++].inode).type;
+      } else {
+        entry.type_b = b_.tree->inode(c.b[c.j++].inode).type;
+      }
+      out_.push_back(std::move(entry));
     }
   }
 

@@ -30,6 +30,9 @@ enum class PathKind : uint8_t {
 /// empty when it is ignored silently (AUFS metadata) or not at all.
 PathKind ClassifyPath(std::string_view path, std::string& reason);
 
+/// The path a whiteout member (classified kWhiteout) hides: "d/.wh.x" -> "d/x".
+std::string WhiteoutTarget(std::string_view marker_path);
+
 /// Splits a normalised path into its components into `out` (cleared first), skipping empty ones.
 void SplitPath(std::string_view path, std::vector<std::string_view>& out);
 

@@ -12,6 +12,7 @@
 #include <array>
 
 #include "index/union_builder.h"
+#include "layers/tar_path.h"
 
 namespace imgmount {
 namespace {
@@ -53,6 +54,16 @@ void SplitPath(std::string_view path, std::vector<std::string_view>& out) {
     if (slash > start) out.push_back(path.substr(start, slash - start));
     start = slash + 1;
   }
+}
+
+std::string WhiteoutTarget(std::string_view marker_path) {
+  std::string_view parent = ParentPath(marker_path);
+  std::string_view name = BaseName(marker_path).substr(kMarkerPrefix.size());
+  if (parent.empty()) return std::string(name);
+  std::string target(parent);
+  target += '/';
+  target += name;
+  return target;
 }
 
 PathKind ClassifyPath(std::string_view path, std::string& reason) {

@@ -1,5 +1,6 @@
 #include <cstdio>
 #include <iostream>
+#include <vector>
 
 #include "index/path_resolver.h"
 #include "layers/error.h"
@@ -29,8 +30,7 @@ void PrintEntry(const UnionTree& tree, uint32_t id, const std::string& name, con
   std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown,
-                   const LsFlags& flags) {
+void ListOne(const UnionTree& tree, uint32_t dir, const std::string& shown, const LsFlags& flags) {
   if (flags.recursive) std::printf("%s:\n", shown.c_str());
   if (flags.all) {
     PrintEntry(tree, dir, ".", flags);
@@ -39,12 +39,26 @@ void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown
   for (const auto& entry : tree.children(dir)) {
     PrintEntry(tree, entry.inode, std::string(entry.name), flags);
   }
-  if (!flags.recursive) return;
-  for (const auto& entry : tree.children(dir)) {
-    if (tree.inode(entry.inode).type != MemberType::kDirectory) continue;
-    std::printf("\n");
-    std::string child = (shown == "/" ? "" : shown) + "/" + std::string(entry.name);
-    ListDirectory(tree, entry.inode, child, flags);
+}
+
+// Lists `dir`, and with -R every directory below it depth first in name order (like ls -R),
+// with an explicit stack: an image decides how deep its tree is.
+void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown,
+                   const LsFlags& flags) {
+  std::vector<std::pair<uint32_t, std::string>> stack{{dir, shown}};
+  bool first = true;
+  while (!stack.empty()) {
+    auto [id, path] = std::move(stack.back());
+    stack.pop_back();
+    if (!first) std::printf("\n");
+    first = false;
+    ListOne(tree, id, path, flags);
+    if (!flags.recursive) return;
+    auto children = tree.children(id);
+    for (auto it = children.rbegin(); it != children.rend(); ++it) {
+      if (tree.inode(it->inode).type != MemberType::kDirectory) continue;
+      stack.emplace_back(it->inode, (path == "/" ? "" : path) + "/" + std::string(it->name));
+    }
   }
 }
 

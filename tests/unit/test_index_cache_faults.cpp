@@ -22,15 +22,10 @@ namespace {
 
 using namespace fixture;
 
+using testing::CountContaining;
 using testing::Opened;
 using testing::OpenWithCache;
 using testing::TempDir;
-
-size_t CountContaining(const std::vector<std::string>& lines, const std::string& part) {
-  size_t n = 0;
-  for (const std::string& line : lines) n += line.find(part) != std::string::npos ? 1 : 0;
-  return n;
-}
 
 // Every .idx in `cache` reads back as a valid layer or archive index, and no temporary is left.
 void CheckCacheFiles(const std::string& cache) {

@@ -108,4 +108,10 @@ std::vector<std::string> FilesEnding(const std::string& dir, const std::string& 
   return names;
 }
 
+size_t CountContaining(const std::vector<std::string>& lines, const std::string& part) {
+  size_t n = 0;
+  for (const std::string& line : lines) n += line.find(part) != std::string::npos ? 1 : 0;
+  return n;
+}
+
 }  // namespace imgmount::testing

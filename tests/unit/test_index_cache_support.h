@@ -68,4 +68,7 @@ Opened OpenWithCache(const std::string& image, const std::string& cache_dir,
 /// Names of the files in `dir` ending in `suffix`.
 std::vector<std::string> FilesEnding(const std::string& dir, const std::string& suffix);
 
+/// How many of `lines` contain `part`.
+size_t CountContaining(const std::vector<std::string>& lines, const std::string& part);
+
 }  // namespace imgmount::testing
