@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "index/member_data.h"
 #include "layers/error.h"
 
 namespace imgmount {
@@ -20,11 +21,6 @@ namespace {
 
 FsContext& Context(fuse_req_t req) {
   return *static_cast<FsContext*>(fuse_req_userdata(req));
-}
-
-// Maps a FUSE inode number to a tree id, or nullopt if it is not one of ours.
-std::optional<uint32_t> IdOf(const UnionTree& tree, fuse_ino_t ino) {
-  return tree.IdOfIno(ino);
 }
 
 // Runs an operation, turning exceptions into an error reply.
@@ -41,71 +37,57 @@ void Guard(fuse_req_t req, Fn&& fn) {
   }
 }
 
-mode_t TypeBits(MemberType type) {
-  switch (type) {
-    case MemberType::kDirectory:
-      return S_IFDIR;
-    case MemberType::kSymlink:
-      return S_IFLNK;
-    case MemberType::kCharDevice:
-      return S_IFCHR;
-    case MemberType::kBlockDevice:
-      return S_IFBLK;
-    case MemberType::kFifo:
-      return S_IFIFO;
-    case MemberType::kRegular:
-    case MemberType::kHardlink:
-      return S_IFREG;
-  }
-  return S_IFREG;
+// Seconds the kernel may keep an answer about `node`.
+double Timeout(const FsContext& ctx, const Node& node) {
+  return node.settled ? ctx.cache_seconds : 0.0;
 }
 
-struct stat StatOf(const UnionTree& tree, uint32_t id) {
-  const UnionInode& node = tree.inode(id);
-  struct stat st {};
-  st.st_ino = node.ino;
-  st.st_mode = TypeBits(node.type) | (node.mode & 07777);
-  st.st_nlink = node.nlink;
-  st.st_uid = node.uid;
-  st.st_gid = node.gid;
-  st.st_size = static_cast<off_t>(node.type == MemberType::kDirectory ? 4096 : node.size);
-  st.st_blksize = 4096;
-  if (node.type == MemberType::kRegular) {
-    st.st_blocks = static_cast<blkcnt_t>((tree.StoredBytes(id) + 511) / 512);
-  } else if (node.type == MemberType::kDirectory) {
-    st.st_blocks = 8;
-  }
-  if (node.type == MemberType::kCharDevice || node.type == MemberType::kBlockDevice) {
-    if (auto m = tree.member(id)) st.st_rdev = makedev(m->dev_major, m->dev_minor);
-  }
-  st.st_mtim.tv_sec = node.mtime_sec;
-  st.st_mtim.tv_nsec = node.mtime_nsec;
-  st.st_atim = st.st_mtim;
-  st.st_ctim = st.st_mtim;
-  return st;
+// The node numbered `ino`; replies ENOENT and returns nullopt if there is none.
+std::optional<Node> FindOrReply(fuse_req_t req, fuse_ino_t ino) {
+  std::optional<Node> node = Context(req).nodes->Find(ino);
+  if (!node) fuse_reply_err(req, ENOENT);
+  return node;
 }
 
-void ReplyEntry(fuse_req_t req, const FsContext& ctx, std::optional<uint32_t> id) {
+// A directory's node whose attributes are final (waits for the tree if they may still change).
+std::optional<Node> SettledOrReply(fuse_req_t req, fuse_ino_t ino) {
+  std::optional<Node> node = FindOrReply(req, ino);
+  if (node && node->provisional) {
+    Context(req).nodes->WaitTree();
+    node = FindOrReply(req, ino);
+  }
+  return node;
+}
+
+fuse_entry_param EntryOf(const FsContext& ctx, const Node& node) {
   fuse_entry_param entry{};
-  entry.entry_timeout = ctx.cache_seconds;  // also caches the negative answer when ino == 0
-  if (id) {
-    entry.ino = ctx.tree->inode(*id).ino;
-    entry.generation = 1;
-    entry.attr = StatOf(*ctx.tree, *id);
-    entry.attr_timeout = ctx.cache_seconds;
-  }
-  fuse_reply_entry(req, &entry);
+  entry.ino = node.ino;
+  entry.generation = 1;
+  entry.attr = node.st;
+  entry.attr_timeout = Timeout(ctx, node);
+  entry.entry_timeout = Timeout(ctx, node);
+  return entry;
+}
+
+// Connection settings: every listing batch carries the entries' attributes (readdirplus, not
+// only the first batch as in the kernel's "auto" mode), so a stat walk after a listing needs no
+// lookups: the tree never changes and attributes are cheap to give.
+void OpInit(void*, fuse_conn_info* conn) {
+  conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
   Guard(req, [&] {
     FsContext& ctx = Context(req);
-    auto dir = IdOf(*ctx.tree, parent);
-    if (!dir) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    if (ctx.tree->inode(*dir).type != MemberType::kDirectory) {
-      return static_cast<void>(fuse_reply_err(req, ENOTDIR));
+    std::optional<Node> node = ctx.nodes->Lookup(parent, name);
+    fuse_entry_param entry{};
+    if (node) {
+      entry = EntryOf(ctx, *node);
+    } else {
+      // A negative answer is final only once the tree exists.
+      entry.entry_timeout = ctx.nodes->image().tree() ? ctx.cache_seconds : 0.0;
     }
-    ReplyEntry(req, ctx, ctx.tree->Lookup(*dir, name));
+    fuse_reply_entry(req, &entry);
   });
 }
 
@@ -119,20 +101,23 @@ void OpForgetMulti(fuse_req_t req, size_t, fuse_forget_data*) {
 
 void OpGetattr(fuse_req_t req, fuse_ino_t ino, fuse_file_info*) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    struct stat st = StatOf(*ctx.tree, *id);
-    fuse_reply_attr(req, &st, ctx.cache_seconds);
+    std::optional<Node> node = FindOrReply(req, ino);
+    if (node) fuse_reply_attr(req, &node->st, Timeout(Context(req), *node));
   });
+}
+
+// The member behind a node, or nullopt for an implied directory.
+std::optional<TarMember> MemberOf(const Node& node) {
+  if (!node.layer || node.member == kNoIndex) return std::nullopt;
+  return node.layer->member(node.member);
 }
 
 void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    std::optional<TarMember> m = id ? ctx.tree->member(*id) : std::nullopt;
-    if (!id || ctx.tree->inode(*id).type != MemberType::kSymlink || !m) {
+    std::optional<Node> node = FindOrReply(req, ino);
+    if (!node) return;
+    std::optional<TarMember> m = MemberOf(*node);
+    if (node->type != MemberType::kSymlink || !m) {
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
     fuse_reply_readlink(req, std::string(m->link_target).c_str());
@@ -141,15 +126,12 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
 
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
+    std::optional<Node> node = FindOrReply(req, ino);
+    if (!node) return;
     if ((fi->flags & O_ACCMODE) != O_RDONLY || (fi->flags & O_TRUNC)) {
       return static_cast<void>(fuse_reply_err(req, EROFS));
     }
-    if (ctx.tree->inode(*id).type == MemberType::kDirectory) {
-      return static_cast<void>(fuse_reply_err(req, EISDIR));
-    }
+    if (node->type == MemberType::kDirectory) return static_cast<void>(fuse_reply_err(req, EISDIR));
     fi->keep_cache = 1;
     fuse_reply_open(req, fi);
   });
@@ -157,42 +139,38 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
 
 void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    if (ctx.tree->inode(*id).type != MemberType::kRegular) {
+    std::optional<Node> node = FindOrReply(req, ino);
+    if (!node) return;
+    std::optional<TarMember> m = MemberOf(*node);
+    if (node->type != MemberType::kRegular || !m) {
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
     if (offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(size);
-    size_t got = ctx.tree->Read(*id, static_cast<uint64_t>(offset), std::span(buffer.get(), size));
+    size_t got = ReadMemberData(*node->layer, *m, static_cast<uint64_t>(offset),
+                                std::span(buffer.get(), size));
     fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.get()), got);
   });
 }
 
-void OpOpendir(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
-  Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    if (ctx.tree->inode(*id).type != MemberType::kDirectory) {
-      return static_cast<void>(fuse_reply_err(req, ENOTDIR));
-    }
-    fi->cache_readdir = 1;
-    fi->keep_cache = 1;
-    fuse_reply_open(req, fi);
-  });
+// Directories need no open: ENOSYS tells the kernel to stop sending OPENDIR and RELEASEDIR (two
+// of the four requests a directory walk costs per directory) and to cache listings and pages as
+// FOPEN_CACHE_DIR | FOPEN_KEEP_CACHE would; readdir checks the inode itself.
+void OpOpendir(fuse_req_t req, fuse_ino_t, fuse_file_info*) {
+  fuse_reply_err(req, ENOSYS);
 }
 
-// Shared by readdir and readdirplus: offsets 0 and 1 are "." and "..", 2+i is child i.
+// Shared by readdir and readdirplus: offsets 0 and 1 are "." and "..", 2+i is child i. A listing
+// needs every layer, so it waits for the tree.
 void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bool plus) {
   Guard(req, [&] {
     FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
+    std::shared_ptr<const UnionTree> tree = ctx.nodes->WaitTree();
+    auto id = tree->IdOfIno(ino);
     if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
-    const UnionInode& dir = ctx.tree->inode(*id);
+    const UnionInode& dir = tree->inode(*id);
     if (dir.type != MemberType::kDirectory) return static_cast<void>(fuse_reply_err(req, ENOTDIR));
-    auto children = ctx.tree->children(*id);
+    auto children = tree->children(*id);
     std::vector<char> buffer(size);
     size_t used = 0;
     for (off_t index = std::max<off_t>(offset, 0); index < static_cast<off_t>(children.size()) + 2;
@@ -212,18 +190,13 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
       }
       size_t need = 0;
       if (plus) {
-        fuse_entry_param entry{};
-        entry.ino = ctx.tree->inode(child).ino;
-        entry.generation = 1;
-        entry.attr = StatOf(*ctx.tree, child);
-        entry.attr_timeout = ctx.cache_seconds;
-        entry.entry_timeout = ctx.cache_seconds;
+        fuse_entry_param entry = EntryOf(ctx, NodeSource::FromTree(tree, child));
         need = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &entry,
                                       index + 1);
       } else {
         struct stat st {};
-        st.st_ino = ctx.tree->inode(child).ino;
-        st.st_mode = TypeBits(ctx.tree->inode(child).type);
+        st.st_ino = tree->inode(child).ino;
+        st.st_mode = TypeBits(tree->inode(child).type);
         need =
             fuse_add_direntry(req, buffer.data() + used, size - used, name.c_str(), &st, index + 1);
       }
@@ -244,15 +217,22 @@ void OpReaddirplus(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, fuse_
 
 void OpStatfs(fuse_req_t req, fuse_ino_t) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
+    const LazyImage& image = Context(req).nodes->image();
     struct statvfs st {};
     uint64_t bytes = 0;
-    for (const auto& layer : ctx.tree->layers()) bytes += layer->stream()->Size();
+    uint64_t files = 0;
+    for (uint32_t k = 0; k < image.layer_count(); ++k) {
+      if (std::shared_ptr<const LayerIndex> layer = image.TryLayer(k)) {
+        bytes += layer->stream()->Size();
+        files += layer->size();
+      }
+    }
+    if (std::shared_ptr<const UnionTree> tree = image.tree()) files = tree->inode_count();
     st.f_bsize = 4096;
     st.f_frsize = 4096;
     st.f_blocks = (bytes + 4095) / 4096;
-    st.f_files = ctx.tree->inode_count();
-    st.f_namemax = 1024;
+    st.f_files = files;
+    st.f_namemax = 255;
     st.f_flag = ST_RDONLY;
     fuse_reply_statfs(req, &st);
   });
@@ -261,6 +241,29 @@ void OpStatfs(fuse_req_t req, fuse_ino_t) {
 // Name of the attribute that tells which layer supplies a path; answered by getxattr only, never
 // listed, so that copies and diffs of the tree stay faithful.
 constexpr std::string_view kLayerAttribute = "user.imgmount.layer";
+
+// Name of the root's attribute that tells how far the indexing is ("complete" at the end).
+constexpr std::string_view kProgressAttribute = "user.imgmount.progress";
+
+// "complete", "failed: WHY", or "indexing" and a line per layer: "layer K: DONE/TOTAL STATE".
+std::string ProgressText(const LazyImage& image) {
+  if (image.Finished()) {
+    try {
+      image.WaitTree();
+      return "complete";
+    } catch (const std::exception& e) {
+      return std::string("failed: ") + e.what();
+    }
+  }
+  static constexpr const char* kStates[] = {"queued", "indexing", "ready", "failed"};
+  std::string text = "indexing";
+  std::vector<LayerProgress> layers = image.Progress();
+  for (size_t k = 0; k < layers.size(); ++k) {
+    text += "\nlayer " + std::to_string(k + 1) + ": " + std::to_string(layers[k].done) + "/" +
+            std::to_string(layers[k].total) + " " + kStates[static_cast<int>(layers[k].state)];
+  }
+  return text;
+}
 
 void ReplyXattr(fuse_req_t req, std::string_view value, size_t size) {
   if (size == 0) return static_cast<void>(fuse_reply_xattr(req, value.size()));
@@ -271,15 +274,19 @@ void ReplyXattr(fuse_req_t req, std::string_view value, size_t size) {
 void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
   Guard(req, [&] {
     FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
+    if (ino == FUSE_ROOT_ID && name == kProgressAttribute) {
+      return ReplyXattr(req, ProgressText(ctx.nodes->image()), size);
+    }
+    std::optional<Node> node = SettledOrReply(req, ino);
+    if (!node) return;
     if (name == kLayerAttribute) {
-      uint32_t layer = ctx.tree->inode(*id).layer;
       std::string value = "implied directory";
-      if (layer < ctx.layer_labels.size()) value = ctx.layer_labels[layer];
+      if (node->layer_position < ctx.layer_labels.size()) {
+        value = ctx.layer_labels[node->layer_position];
+      }
       return ReplyXattr(req, value, size);
     }
-    if (std::optional<TarMember> m = ctx.tree->member(*id)) {
+    if (std::optional<TarMember> m = MemberOf(*node)) {
       for (const auto& [key, value] : m->xattrs) {
         if (key == name) return ReplyXattr(req, value, size);
       }
@@ -290,11 +297,10 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
 
 void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
+    std::optional<Node> node = SettledOrReply(req, ino);
+    if (!node) return;
     std::string names;
-    if (std::optional<TarMember> m = ctx.tree->member(*id)) {
+    if (std::optional<TarMember> m = MemberOf(*node)) {
       for (const auto& xattr : m->xattrs) {
         names += xattr.first;
         names += '\0';
@@ -308,15 +314,18 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
 
 void OpLseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info*) {
   Guard(req, [&] {
-    FsContext& ctx = Context(req);
-    auto id = IdOf(*ctx.tree, ino);
-    if (!id) return static_cast<void>(fuse_reply_err(req, ENOENT));
+    std::optional<Node> node = FindOrReply(req, ino);
+    if (!node) return;
     if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0) {
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
-    uint64_t size = ctx.tree->inode(*id).size;
+    std::optional<TarMember> m = MemberOf(*node);
+    if (node->type != MemberType::kRegular || !m) {
+      return static_cast<void>(fuse_reply_err(req, EINVAL));
+    }
+    uint64_t size = m->size;
     if (static_cast<uint64_t>(off) >= size) return static_cast<void>(fuse_reply_err(req, ENXIO));
-    auto found = ctx.tree->SeekData(*id, static_cast<uint64_t>(off), whence == SEEK_DATA);
+    auto found = SeekMemberData(*node->layer, *m, static_cast<uint64_t>(off), whence == SEEK_DATA);
     if (!found) {
       if (whence == SEEK_DATA) return static_cast<void>(fuse_reply_err(req, ENXIO));
       found = size;
@@ -367,6 +376,7 @@ void OpFallocate(fuse_req_t req, fuse_ino_t, int, off_t, off_t, fuse_file_info*)
 
 fuse_lowlevel_ops MakeOperations() {
   fuse_lowlevel_ops ops{};
+  ops.init = OpInit;
   ops.lookup = OpLookup;
   ops.forget = OpForget;
   ops.forget_multi = OpForgetMulti;

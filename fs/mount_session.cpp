@@ -8,9 +8,9 @@
 
 namespace imgmount {
 
-MountSession::MountSession(std::shared_ptr<const UnionTree> tree, const MountOptions& options)
+MountSession::MountSession(std::shared_ptr<LazyImage> image, const MountOptions& options)
     : context_(std::make_unique<FsContext>()) {
-  context_->tree = std::move(tree);
+  context_->nodes = std::make_unique<NodeSource>(std::move(image));
   context_->layer_labels = options.layer_labels;
   // Without allow_other only the mounting user sees the tree, and may read all of it; with it,
   // the kernel must enforce the image's permission bits.

@@ -1,11 +1,11 @@
-// A mounted FUSE session serving one union tree, read-only.
+// A mounted FUSE session serving one image, read-only.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "index/union_tree.h"
+#include "index/lazy_image.h"
 
 struct fuse_session;
 
@@ -30,8 +30,9 @@ struct MountOptions {
 /// A live mount. The mount is made by the constructor and removed by the destructor.
 class MountSession {
  public:
-  /// Mounts `tree` at options.mountpoint; throws a kMount Error when FUSE refuses.
-  MountSession(std::shared_ptr<const UnionTree> tree, const MountOptions& options);
+  /// Mounts `image` (which may still be indexing) at options.mountpoint; throws a kMount Error
+  /// when FUSE refuses.
+  MountSession(std::shared_ptr<LazyImage> image, const MountOptions& options);
   ~MountSession();
   MountSession(const MountSession&) = delete;
   MountSession& operator=(const MountSession&) = delete;

@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 
+#include "index/content_hash_file.h"
 #include "index/index_file.h"
 #include "layers/archive_index.h"
 #include "layers/error.h"
@@ -69,6 +70,11 @@ CacheEntry Describe(const std::string& dir, const std::string& stem,
   } else if (auto file = ReadLayerIndexFile(index, std::nullopt, std::nullopt, &why)) {
     entry.key = file->info.key;
     entry.members = file->tables.members.size();
+    // Unusable hashes are no problem of the entry: they are made again when needed.
+    LayerIndex tables(stem, file->tables, file->owner);
+    std::string ignored;
+    auto sums = ReadContentHashFile(dir + "/" + stem + ".sums", stem, tables, &ignored);
+    entry.hashes = sums ? sums->size() : 0;
   }
   if (entry.key.empty()) entry.problem = why.empty() ? "no index" : why;
   entry.uses = ReadUses(dir + "/" + stem + ".used");

@@ -25,6 +25,8 @@ struct CacheEntry {
   uint64_t bytes = 0;
   /// Tar members in the index.
   uint64_t members = 0;
+  /// Files whose content hash is kept beside the index (STEM.sums).
+  uint64_t hashes = 0;
   /// Why the index is unusable ("" if it is fine, "no index" for leftovers).
   std::string problem;
   /// Which images used it, most recent first.

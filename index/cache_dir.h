@@ -5,6 +5,8 @@
 //   CACHEDIR.TAG              marks the directory as a cache for backup tools
 //   STEM.idx                  the index (layer: index_file.h; archive: layers/archive_index.h)
 //   STEM.HEX16.zst            a persisted local copy, named by the index that uses it
+//   STEM.sums                 content hashes of the layer's files, made on demand by `diff`
+//                             (content_hash_file.h)
 //   STEM.lock                 flock()ed while the entry is built, replaced or removed
 //   STEM.used                 "TIME IMAGE" lines, most recent first, at most 8 images
 //

@@ -33,7 +33,7 @@ struct ViewOptions {
 
 /// An opened image: what was read, and the union view over it.
 struct ImageView {
-  std::unique_ptr<ImageFiles> files;
+  std::shared_ptr<ImageFiles> files;
   Image image;
   /// Indexes of the layers in use, bottom first (one per layer, shared when a digest repeats).
   std::vector<std::shared_ptr<const LayerIndex>> layers;

@@ -95,6 +95,7 @@ std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
   }
   auto index = std::make_shared<LayerIndex>(request.name, file->tables, file->owner);
   index->AttachStream(std::move(stream), std::move(file->stream.index), info.digests);
+  index->SetCacheEntry({dir_, stem});
   return index;
 }
 
@@ -147,12 +148,15 @@ bool IndexCache::Store(const std::string& stem, const LayerIndex& index, const s
     if (info.local_copy_name.empty()) return false;
   }
   std::string why;
+  bool replacing = ::access(PathOf(stem + ".idx").c_str(), F_OK) == 0;
   if (!WriteLayerIndexFile(PathOf(stem + ".idx"), index, info, copy ? copy->Size() : 0, &why)) {
     if (copy) ::unlink(PathOf(info.local_copy_name).c_str());
     WriteFailed(why);
     return false;
   }
-  RemoveOtherCopies(stem, info.local_copy_name);
+  // Only an entry with a copy, or one replacing an older entry, can leave other copies behind:
+  // listing the directory for every stored layer made indexing N new layers O(N^2).
+  if (copy || replacing) RemoveOtherCopies(stem, info.local_copy_name);
   return true;
 }
 
@@ -198,6 +202,7 @@ IndexCache::LayerResult IndexCache::Layer(const LayerRequest& request) {
   // one encoding, so a diff_id (the same content compressed another way) is not enough.
   bool verified = !index->digests().blob.empty() && key == index->digests().blob;
   std::string stem = verified ? *shared : bound;
+  if (!stem.empty()) index->SetCacheEntry({dir_, stem});
   if (lock && !stem.empty() && Store(stem, *index, key, request.origin, verified, copy)) {
     NoteUse(stem, request.image);
   }

@@ -11,6 +11,9 @@
 // identity (device, inode, size, mtime in ns). File names are made only from validated digests or
 // hashes computed here (cache_dir.h).
 //
+// Every index handed out names its entry (LayerIndex::cache_entry), so that what is computed
+// later about the same content (content_hash_file.h) is kept beside it under the same rules.
+//
 // Concurrency. Entries are only ever replaced by rename, so a reader maps a whole file. A miss
 // takes the entry's lock (flock), loads again (another process may just have built it), and only
 // then builds and stores, holding the lock: two processes never index one layer at once, and the

@@ -1,10 +1,31 @@
 #include "index/layer_index.h"
 
+#include <sys/stat.h>
+
 #include <limits>
 
 #include "layers/error.h"
 
 namespace imgmount {
+
+uint32_t TypeBits(MemberType type) {
+  switch (type) {
+    case MemberType::kDirectory:
+      return S_IFDIR;
+    case MemberType::kSymlink:
+      return S_IFLNK;
+    case MemberType::kCharDevice:
+      return S_IFCHR;
+    case MemberType::kBlockDevice:
+      return S_IFBLK;
+    case MemberType::kFifo:
+      return S_IFIFO;
+    case MemberType::kRegular:
+    case MemberType::kHardlink:
+      return S_IFREG;
+  }
+  return S_IFREG;
+}
 
 LayerIndex::LayerIndex(std::string name, IndexTables tables, std::shared_ptr<const void> owner)
     : name_(std::move(name)), tables_(tables), owner_(std::move(owner)) {}

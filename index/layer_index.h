@@ -28,6 +28,10 @@ enum class MemberType : uint8_t {
   kFifo,
 };
 
+/// The stat(2) file type bits (S_IFREG, S_IFDIR, ...) of a member type; a hardlink is a regular
+/// file.
+uint32_t TypeBits(MemberType type);
+
 /// One stored run of a sparse file: `length` bytes at logical `offset`, stored back to back.
 struct SparseExtent {
   uint64_t offset = 0;
@@ -108,6 +112,14 @@ struct LayerDigests {
   std::string stream;
 };
 
+/// Names the index cache entry (cache_dir.h) a layer index is filed under.
+struct CacheEntryName {
+  /// The cache directory; "" when the layer has no entry (no cache, or an unusable digest).
+  std::string dir;
+  /// The entry's file-name stem ("sha256-<hex>", "bound-<hex>").
+  std::string stem;
+};
+
 /// The members of one layer in tar order, and the random-access stream to read their data from.
 class LayerIndex {
  public:
@@ -137,6 +149,12 @@ class LayerIndex {
   /// Sets the stream, its index and the digests (once, while the index is assembled).
   void AttachStream(SourcePtr stream, StreamIndex stream_index, LayerDigests digests);
 
+  /// The index cache entry that describes this layer's content, where state computed later
+  /// (per-file content hashes) is kept beside the index; empty dir if there is none.
+  const CacheEntryName& cache_entry() const { return cache_entry_; }
+  /// Sets cache_entry() (once, by the index cache, before the index is shared).
+  void SetCacheEntry(CacheEntryName entry) { cache_entry_ = std::move(entry); }
+
  private:
   std::string name_;
   IndexTables tables_;
@@ -144,6 +162,7 @@ class LayerIndex {
   SourcePtr stream_;
   StreamIndex stream_index_;
   LayerDigests digests_;
+  CacheEntryName cache_entry_;
 };
 
 /// The owning form of a member, as the tar indexer reads it from a header.

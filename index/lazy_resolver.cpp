@@ -7,6 +7,8 @@
 // and a link to nothing, to a directory or around a cycle hides the path, as in the full build.
 #include "index/lazy_resolver.h"
 
+#include "index/inode_numbers.h"
+
 namespace imgmount {
 namespace {
 
@@ -14,16 +16,27 @@ constexpr int kMaxLinkDepth = 40;
 
 }  // namespace
 
+uint64_t InoOf(const PathSource& source, std::string_view path) {
+  if (source.type != MemberType::kDirectory) return MemberIno(source.layer, source.member);
+  return path.empty() ? kRootIno : DirectoryIno(path);
+}
+
 PathSource LazyResolver::Resolve(std::string_view path) const {
   if (count_ == 0) return path.empty() ? PathSource{PathSource::Kind::kImpliedDir} : PathSource{};
   return ResolveAsOf(path, count_ - 1, {}, 0);
 }
 
+const LayerView* LazyResolver::AttributeView(uint32_t k) const {
+  return try_view_ ? try_view_(k) : &view_(k);
+}
+
 PathSource LazyResolver::Root(uint32_t top) const {
   for (uint32_t k = top + 1; k-- > 0;) {
-    const LayerView& view = view_(k);
-    if (auto m = view.Entry("")) {
-      if (view.layer().type(*m) == MemberType::kDirectory) {
+    const LayerView* view = AttributeView(k);
+    if (view == nullptr)
+      return {PathSource::Kind::kImpliedDir, kNoIndex, kNoIndex, MemberType::kDirectory, true};
+    if (auto m = view->Entry("")) {
+      if (view->layer().type(*m) == MemberType::kDirectory) {
         return {PathSource::Kind::kMember, k, *m, MemberType::kDirectory};
       }
     }
@@ -89,14 +102,17 @@ PathSource LazyResolver::ResolveAsOf(std::string_view path, uint32_t top, std::s
       // this layer nor one in between cut it off.
       if (CutsBelow(view, path, hidden)) return {PathSource::Kind::kImpliedDir};
       for (uint32_t j = k; j-- > 0;) {
-        const LayerView& lower = view_(j);
-        if (auto m = lower.Entry(path)) {
-          if (lower.layer().type(*m) == MemberType::kDirectory) {
+        const LayerView* lower = AttributeView(j);
+        if (lower == nullptr) {
+          return {PathSource::Kind::kImpliedDir, kNoIndex, kNoIndex, MemberType::kDirectory, true};
+        }
+        if (auto m = lower->Entry(path)) {
+          if (lower->layer().type(*m) == MemberType::kDirectory) {
             return {PathSource::Kind::kMember, j, *m, MemberType::kDirectory};
           }
           break;
         }
-        if (CutsBelow(lower, path)) break;
+        if (CutsBelow(*lower, path)) break;
       }
       return {PathSource::Kind::kImpliedDir};
     }

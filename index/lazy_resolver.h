@@ -24,15 +24,24 @@ struct PathSource {
   uint32_t member = kNoIndex;
   /// For kMember: the member's type (never kHardlink); kImpliedDir: kDirectory.
   MemberType type = MemberType::kDirectory;
+  /// For a directory: its attributes may still change, since a lower layer that could supply
+  /// them is not indexed yet (its kind and inode number are settled).
+  bool provisional = false;
 };
+
+/// The inode number (inode_numbers.h) of `path` when it comes from `source` (not kAbsent).
+uint64_t InoOf(const PathSource& source, std::string_view path);
 
 /// Top-down resolution of paths over layers that become available one by one.
 class LazyResolver {
  public:
   /// `view(k)` returns layer k's view (0 = bottom), waiting until it is indexed; it may throw
   /// that layer's indexing error.
-  LazyResolver(uint32_t layer_count, std::function<const LayerView&(uint32_t)> view)
-      : count_(layer_count), view_(std::move(view)) {}
+  /// `try_view(k)`, if given, returns layer k's view or null without waiting: it is used where
+  /// only a directory's attributes are at stake, which are then marked provisional.
+  LazyResolver(uint32_t layer_count, std::function<const LayerView&(uint32_t)> view,
+               std::function<const LayerView*(uint32_t)> try_view = {})
+      : count_(layer_count), view_(std::move(view)), try_view_(std::move(try_view)) {}
 
   /// Where `path` (normalised; "" is the root) comes from in the full image.
   PathSource Resolve(std::string_view path) const;
@@ -44,7 +53,11 @@ class LazyResolver {
   bool CutsBelow(const LayerView& view, std::string_view path, std::string_view hide = {}) const;
 
   uint32_t count_;
+  /// Layer k's view for a directory-attribute search: waits unless try_view_ is set.
+  const LayerView* AttributeView(uint32_t k) const;
+
   std::function<const LayerView&(uint32_t)> view_;
+  std::function<const LayerView*(uint32_t)> try_view_;
 };
 
 }  // namespace imgmount

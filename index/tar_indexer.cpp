@@ -131,9 +131,9 @@ void CheckDigest(const std::string& expected, const std::string& actual, const s
 
 }  // namespace
 
-std::shared_ptr<const LayerIndex> IndexLayer(const LayerBlob& blob, const std::string& name,
-                                             const DecodeOptions& options, const WarningSink& warn,
-                                             std::shared_ptr<const ScratchFile>* local_copy) {
+std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string& name,
+                                       const DecodeOptions& options, const WarningSink& warn,
+                                       std::shared_ptr<const ScratchFile>* local_copy) {
   Codec codec = SniffCodec(*blob.blob);
   bool says_gzip = blob.media_type.find("gzip") != std::string::npos;
   bool says_zstd = blob.media_type.find("zstd") != std::string::npos;

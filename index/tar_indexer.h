@@ -16,8 +16,8 @@ namespace imgmount {
 /// Verifies the blob digest and diff_id whenever the pass computed them (compressed layers);
 /// a mismatch throws kIntegrity. Members with unsafe names are dropped with a warning. If
 /// `local_copy` is given it receives the pass's local copy (null if none), for the index cache.
-std::shared_ptr<const LayerIndex> IndexLayer(
-    const LayerBlob& blob, const std::string& name, const DecodeOptions& options,
-    const WarningSink& warn, std::shared_ptr<const ScratchFile>* local_copy = nullptr);
+std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string& name,
+                                       const DecodeOptions& options, const WarningSink& warn,
+                                       std::shared_ptr<const ScratchFile>* local_copy = nullptr);
 
 }  // namespace imgmount

@@ -1,11 +1,12 @@
 // Both trees are walked together, directory by directory, merging their sorted entries. A pair of
 // entries whose inodes come from the same member of layers with the same digest is equal without
 // looking further (a directory is still entered: its children may come from other layers). For
-// other pairs every attribute is compared, and file contents only when the sizes agree.
+// other pairs every attribute is compared, and file contents only when the sizes agree, by their
+// content hashes: a file is read at most once per comparison, and not at all when the index cache
+// already holds its hash.
 #include "index/tree_diff.h"
 
 #include <algorithm>
-#include <cstring>
 
 namespace imgmount {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 class Differ {
  public:
   Differ(const DiffSide& a, const DiffSide& b, const DiffOptions& options)
-      : a_(a), b_(b), options_(options) {}
+      : a_(a), b_(b), options_(options), hashes_(options.hashes ? options.hashes : &own_hashes_) {}
 
   std::vector<DiffEntry> Run() {
     Compare(a_.root, b_.root, "");
@@ -30,19 +31,13 @@ class Differ {
     return !key.empty() && key == b_.layer_keys[y.layer];
   }
 
-  bool SameContent(uint32_t ia, uint32_t ib, uint64_t size) {
-    uint64_t offset = 0;
-    while (offset < size) {
-      size_t want = static_cast<size_t>(std::min<uint64_t>(buffer_a_.size(), size - offset));
-      size_t got_a = a_.tree->Read(ia, offset, std::span(buffer_a_.data(), want));
-      size_t got_b = b_.tree->Read(ib, offset, std::span(buffer_b_.data(), want));
-      if (got_a != got_b || std::memcmp(buffer_a_.data(), buffer_b_.data(), got_a) != 0) {
-        return false;
-      }
-      if (got_a == 0) break;
-      offset += got_a;
-    }
-    return true;
+  // Equal sizes are given: equal hashes mean equal content, and an empty file needs none.
+  bool SameContent(uint32_t ia, uint32_t ib) {
+    const UnionInode& x = a_.tree->inode(ia);
+    const UnionInode& y = b_.tree->inode(ib);
+    if (x.size == 0) return true;
+    return hashes_->Of(*a_.tree->layers()[x.layer], x.member) ==
+           hashes_->Of(*b_.tree->layers()[y.layer], y.member);
   }
 
   std::vector<std::string> Changes(uint32_t ia, uint32_t ib) {
@@ -61,7 +56,7 @@ class Differ {
       if (x.size != y.size) {
         what.push_back("size");
         what.push_back("content");
-      } else if (!SameContent(ia, ib, x.size)) {
+      } else if (!SameContent(ia, ib)) {
         what.push_back("content");
       }
     }
@@ -150,9 +145,9 @@ class Differ {
   const DiffSide& a_;
   const DiffSide& b_;
   DiffOptions options_;
+  ContentHashes own_hashes_;
+  ContentHashes* hashes_;
   std::vector<DiffEntry> out_;
-  std::vector<std::byte> buffer_a_ = std::vector<std::byte>(1 << 20);
-  std::vector<std::byte> buffer_b_ = std::vector<std::byte>(1 << 20);
 };
 
 }  // namespace

@@ -1,12 +1,14 @@
 // Comparison of two union trees: added, deleted and modified paths, and for each modification
 // what changed. Entries supplied by the same member of the same layer blob (same digest) are
-// equal by construction and are never read.
+// equal by construction and are never read; other regular files of equal size are compared by
+// their content hashes (content_hashes.h), which are read from the index cache when it has them.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "index/content_hashes.h"
 #include "index/union_tree.h"
 
 namespace imgmount {
@@ -37,6 +39,8 @@ struct DiffEntry {
 /// What to compare.
 struct DiffOptions {
   bool ignore_mtime = false;
+  /// Where content hashes come from (and go, by its Save()); null: computed for this call only.
+  ContentHashes* hashes = nullptr;
 };
 
 /// Differences between a and b, in path order; an added or deleted directory is one entry.

@@ -4,6 +4,9 @@
 // stored contiguously. The ids therefore depend only on the tree, not on how it was built, and
 // stay the same across mounts of the same image. Only reachable nodes get an id: entries that
 // later layers removed or replaced take no room.
+#include <algorithm>
+#include <unordered_set>
+
 #include "index/inode_numbers.h"
 #include "index/union_builder.h"
 #include "layers/error.h"
@@ -41,28 +44,30 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
   std::vector<UnionInode>& inodes = tree->inodes_;
   std::vector<UnionDirent>& dirents = tree->dirents_;
   std::vector<uint32_t> ids(nodes_.size(), kNoIndex);
-  std::vector<uint32_t> counts;
-  for (const auto& layer : tree->layers_) counts.push_back(layer->size());
-  InodeNumbering numbering(counts);
-  tree->member_ids_.assign(numbering.total(), kNoIndex);
-  // Paths of the directories waiting on the stack, for the numbers of implied directories.
+  std::vector<uint64_t>& base = tree->member_base_;
+  base.assign(1, 0);
+  for (const auto& layer : tree->layers_) base.push_back(base.back() + layer->size());
+  tree->member_ids_.assign(base.back(), kNoIndex);
+  // Paths of the directories waiting on the stack, for the directories' numbers.
   std::vector<std::string> dir_paths(nodes_.size());
+  std::unordered_set<uint64_t> directory_numbers;
 
-  // Gives inode `id` its number: by member, or by path for an implied directory (the next free
-  // number on the rare collision, in this deterministic walk order).
+  // Gives inode `id` its number: by member, or by path for a directory (the next free number on
+  // the rare collision, in this deterministic walk order).
   auto number = [&](uint32_t id, const std::string& path) {
     UnionInode& inode = inodes[id];
     if (id == UnionTree::kRoot) {
       inode.ino = kRootIno;
-    } else if (inode.member != kNoIndex) {
-      inode.ino = numbering.ForMember(inode.layer, inode.member);
-      tree->member_ids_[inode.ino - 2] = id;
+    } else if (inode.type != MemberType::kDirectory) {
+      inode.ino = MemberIno(inode.layer, inode.member);
+      tree->member_ids_[base[inode.layer] + inode.member] = id;
     } else {
-      uint64_t ino = ImpliedDirIno(path);
-      while (!tree->implied_ids_.try_emplace(ino, id).second) {
+      uint64_t ino = DirectoryIno(path);
+      while (!directory_numbers.insert(ino).second) {
         ino = (uint64_t{1} << 63) | ((ino + 1) & ~(uint64_t{1} << 63));
       }
       inode.ino = ino;
+      tree->directory_ids_.emplace_back(ino, id);
     }
   };
 
@@ -119,6 +124,8 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     std::string().swap(dir_paths[dir_node]);
     stack.insert(stack.end(), subdirs.rbegin(), subdirs.rend());
   }
+  std::sort(tree->directory_ids_.begin(), tree->directory_ids_.end());
+  tree->directory_ids_.shrink_to_fit();
   return tree;
 }
 

@@ -90,15 +90,18 @@ std::optional<uint32_t> UnionTree::Resolve(std::string_view path) const {
 
 std::optional<uint32_t> UnionTree::IdOfIno(uint64_t ino) const {
   if (ino == kRootIno) return kRoot;
-  if (IsImpliedIno(ino)) {
-    auto it = implied_ids_.find(ino);
-    if (it == implied_ids_.end()) return std::nullopt;
+  if (IsDirectoryIno(ino)) {
+    auto it = std::lower_bound(directory_ids_.begin(), directory_ids_.end(),
+                               std::pair<uint64_t, uint32_t>{ino, 0});
+    if (it == directory_ids_.end() || it->first != ino) return std::nullopt;
     return it->second;
   }
-  if (ino < 2 || ino - 2 >= member_ids_.size() || member_ids_[ino - 2] == kNoIndex) {
-    return std::nullopt;
-  }
-  return member_ids_[ino - 2];
+  uint32_t layer = 0;
+  uint32_t member = 0;
+  if (!InoToMember(ino, layer, member) || layer + 1 >= member_base_.size()) return std::nullopt;
+  uint64_t index = member_base_[layer] + member;
+  if (index >= member_base_[layer + 1] || member_ids_[index] == kNoIndex) return std::nullopt;
+  return member_ids_[index];
 }
 
 std::optional<TarMember> UnionTree::member(uint32_t id) const {

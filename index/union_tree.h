@@ -1,5 +1,6 @@
 // The union view of an image's layers as one immutable tree (see union_tree.cpp for the rules).
-// Ids are indices: inode id 0 is the root; FUSE inode number = id + 1. Nothing changes after Build.
+// Ids are indices: inode id 0 is the root; FUSE inode numbers are in inode_numbers.h. Nothing
+// changes after Build.
 #pragma once
 
 #include <cstdint>
@@ -9,7 +10,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "index/layer_index.h"
@@ -102,10 +102,13 @@ class UnionTree {
 
  private:
   friend class UnionBuilder;
-  /// Tree id of each member-numbered inode, indexed by ino - 2 (kNoIndex where absent).
+  /// Tree id of each member-numbered inode, indexed by member_base_[layer] + member (kNoIndex
+  /// where absent).
   std::vector<uint32_t> member_ids_;
-  /// Tree id of each implied directory's number.
-  std::unordered_map<uint64_t, uint32_t> implied_ids_;
+  /// member_base_[p] = members of the layer positions below p; one more entry holds the total.
+  std::vector<uint64_t> member_base_;
+  /// (number, tree id) of every directory but the root, sorted by number.
+  std::vector<std::pair<uint64_t, uint32_t>> directory_ids_;
 
   /// The member of regular file `id`; throws for any other inode.
   TarMember RegularMember(uint32_t id, const char* op) const;

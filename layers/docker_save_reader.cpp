@@ -4,6 +4,7 @@
 #include "layers/error.h"
 #include "layers/image_candidates.h"
 #include "layers/json.h"
+#include "layers/sha256.h"
 #include "layers/tar_path.h"
 
 namespace imgmount {
@@ -11,6 +12,23 @@ namespace imgmount {
 std::string ReadSmallFile(const ImageFiles& files, const std::string& path) {
   SourcePtr source = files.Open(path);
   return ReadAll(*source, kMaxJsonBytes);
+}
+
+std::string ReadVerifiedSmallFile(const ImageFiles& files, const std::string& path,
+                                  const std::string& digest, const std::string& name,
+                                  const char* what) {
+  std::string content = ReadSmallFile(files, path);
+  if (digest.starts_with("sha256:") && IsValidDigest(digest)) {
+    Sha256 hash;
+    hash.Update(std::as_bytes(std::span(content.data(), content.size())));
+    std::string actual = hash.Finish();
+    if (actual != digest) {
+      throw Error(
+          ErrorKind::kIntegrity, EIO,
+          name + ": " + what + " digest mismatch: expected " + digest + ", content has " + actual);
+    }
+  }
+  return content;
 }
 
 namespace {

@@ -1,6 +1,7 @@
 #include "layers/error.h"
 
 #include <cstring>
+#include <new>
 
 namespace imgmount {
 
@@ -42,6 +43,29 @@ const char* ErrorKindName(ErrorKind kind) {
       return "internal";
   }
   return "internal";
+}
+
+CapturedError CapturedError::FromCurrent() {
+  CapturedError captured;
+  try {
+    throw;
+  } catch (const Error& e) {
+    captured.kind_ = e.kind();
+    captured.errno_ = e.errno_value();
+    captured.message_ = e.what();
+  } catch (const std::bad_alloc&) {
+    captured.errno_ = ENOMEM;
+    captured.message_ = "out of memory";
+  } catch (const std::exception& e) {
+    captured.message_ = e.what();
+  } catch (...) {
+    captured.message_ = "unknown error";
+  }
+  return captured;
+}
+
+void CapturedError::Throw() const {
+  throw Error(kind_, errno_, message_);
 }
 
 void ThrowBadImage(const std::string& message) {

@@ -42,6 +42,25 @@ class Error : public std::runtime_error {
   int errno_;
 };
 
+/// An error caught on one thread, kept as plain data so that other threads throw their own copy
+/// of it (an exception object is never shared between threads).
+class CapturedError {
+ public:
+  /// Captures the exception being handled; call only inside a catch block.
+  static CapturedError FromCurrent();
+
+  /// Throws a fresh Error with the captured kind, errno and message.
+  [[noreturn]] void Throw() const;
+
+  /// The captured message.
+  const std::string& message() const { return message_; }
+
+ private:
+  ErrorKind kind_ = ErrorKind::kInternal;
+  int errno_ = EIO;
+  std::string message_;
+};
+
 /// Throws kBadImage/EIO with the message.
 [[noreturn]] void ThrowBadImage(const std::string& message);
 

@@ -44,4 +44,10 @@ std::vector<ImageCandidate> OciCandidates(const ImageFiles& files);
 /// Reads and parses a small JSON file of the container.
 std::string ReadSmallFile(const ImageFiles& files, const std::string& path);
 
+/// Reads a small file that `digest` names and checks its content against it (a sha256 digest;
+/// others, and "", are not checked); throws kIntegrity "NAME: WHAT digest mismatch: ...".
+std::string ReadVerifiedSmallFile(const ImageFiles& files, const std::string& path,
+                                  const std::string& digest, const std::string& name,
+                                  const char* what);
+
 }  // namespace imgmount

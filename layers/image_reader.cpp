@@ -50,7 +50,9 @@ std::string ListGroups(const std::vector<ImageCandidate>& candidates) {
 }
 
 ImageConfig ReadConfig(const ImageFiles& files, const ImageCandidate& c) {
-  return ParseImageConfig(ReadSmallFile(files, c.config_path), files.name() + ":" + c.config_path);
+  std::string name = files.name() + ":" + c.config_path;
+  return ParseImageConfig(
+      ReadVerifiedSmallFile(files, c.config_path, c.config_digest, name, "config"), name);
 }
 
 std::string ListPlatforms(const std::vector<const ImageCandidate*>& group) {
@@ -197,7 +199,12 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
     blob.diff_id = diff_ids[i];
     blob.media_type = ref.media_type;
     blob.path = ref.path;
-    if (!files.Exists(ref.path)) {
+    try {
+      blob.blob = files.Open(ref.path);
+    } catch (const Error& e) {
+      // Only a blob that is not there is "missing"; one that is there but is a directory, a fifo
+      // or a link leading out of the image keeps its own error.
+      if (e.kind() != ErrorKind::kNotFound) throw;
       std::string foreign = ref.media_type.find("foreign") != std::string::npos
                                 ? " (a foreign layer: imgmount never downloads)"
                                 : "";
@@ -205,7 +212,6 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
                   files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path +
                       ") is missing from the image" + foreign);
     }
-    blob.blob = files.Open(ref.path);
     image.layers.push_back(std::move(blob));
   }
   return image;

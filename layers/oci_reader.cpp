@@ -33,6 +33,19 @@ std::vector<std::string> RefNames(const JsonDoc& doc, const rapidjson::Value& de
   return names;
 }
 
+// Whether the blob at `path` is in the image; false only if it is missing (the layout MAY miss
+// blobs). One that is there but unusable (a directory, a fifo, a link leading out of the image)
+// is an error of its own, not a missing blob.
+bool BlobPresent(const ImageFiles& files, const std::string& path) {
+  try {
+    files.Open(path);
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound) return false;
+    throw;
+  }
+}
+
 class OciWalker {
  public:
   explicit OciWalker(const ImageFiles& files) : files_(files) {}
@@ -71,7 +84,7 @@ class OciWalker {
       if (doc.OptString(*annotations, "vnd.docker.reference.type") == "attestation-manifest")
         return;
     }
-    if (!files_.Exists(path)) {
+    if (!BlobPresent(files_, path)) {
       if (IsIndexType(type)) return;
       ImageCandidate missing;
       missing.group = group;
@@ -82,7 +95,8 @@ class OciWalker {
       out_.push_back(std::move(missing));
       return;
     }
-    JsonDoc child(ReadSmallFile(files_, path), files_.name() + ":" + path);
+    std::string child_name = files_.name() + ":" + path;
+    JsonDoc child(ReadVerifiedSmallFile(files_, path, digest, child_name, "manifest"), child_name);
     const auto& root = child.RootObject();
     bool is_index = IsIndexType(type) || (!IsManifestType(type) && child.Find(root, "manifests"));
     if (is_index) {

@@ -25,6 +25,9 @@ size_t WorkerLimit() {
 constexpr size_t kMaxShards = 16;
 // How many spans ahead of a sequential reader are decoded.
 constexpr size_t kPrefetchDepth = 2;
+// How many spans behind a sequential reader stay cached (for reads that arrive a little out of
+// order from several FUSE threads); older ones are dropped, the page cache holds their data.
+constexpr size_t kKeepBehind = 1;
 
 uint32_t Crc32(uint32_t crc, std::span<const std::byte> bytes) {
   return crc32_gzip_refl(crc, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
@@ -32,12 +35,21 @@ uint32_t Crc32(uint32_t crc, std::span<const std::byte> bytes) {
 
 }  // namespace
 
+/// A cached or in-flight span; a failed load's error is kept as a CapturedError.
 struct SpanCache::Slot {
   std::promise<SpanPtr> promise;
   std::shared_future<SpanPtr> future = promise.get_future().share();
   SpanPtr value;
   bool ready = false;
   std::list<Key>::iterator lru;
+  CapturedError failure;
+
+  /// Waits for the loading thread and returns its span, or throws a fresh copy of its error.
+  SpanPtr Wait() const {
+    SpanPtr result = future.get();
+    if (!result) failure.Throw();
+    return result;
+  }
 };
 
 struct SpanCache::Shard {
@@ -55,6 +67,7 @@ struct SpanCache::Shard {
   uint64_t misses = 0;
   uint64_t waits = 0;
   uint64_t evictions = 0;
+  uint64_t dropped = 0;
 };
 
 SpanCache::SpanCache(uint64_t capacity_bytes, uint64_t typical_span_bytes) {
@@ -102,7 +115,7 @@ SpanPtr SpanCache::Get(uint64_t owner, uint64_t span, const std::function<SpanPt
       std::shared_ptr<Slot> pending = it->second;
       lock.unlock();
       if (TakeQueued(key, pending)) return Fill(shard, key, pending, load, false);
-      return pending->future.get();
+      return pending->Wait();
     }
     slot = std::make_shared<Slot>();
     shard.map.emplace(key, slot);
@@ -118,12 +131,7 @@ SpanPtr SpanCache::Fill(Shard& shard, const Key& key, const std::shared_ptr<Slot
     value = load();
     if (!value) throw Error(ErrorKind::kInternal, EIO, "span loader returned nothing");
   } catch (...) {
-    {
-      std::lock_guard lock(shard.mu);
-      auto it = shard.map.find(key);
-      if (it != shard.map.end() && it->second == slot) shard.map.erase(it);
-    }
-    slot->promise.set_exception(std::current_exception());
+    Abandon(shard, key, *slot, CapturedError::FromCurrent());
     throw;
   }
   {
@@ -147,6 +155,16 @@ SpanPtr SpanCache::Fill(Shard& shard, const Key& key, const std::shared_ptr<Slot
   if (prefetch) prefetched_.fetch_add(1, std::memory_order_relaxed);
   slot->promise.set_value(value);
   return value;
+}
+
+void SpanCache::Abandon(Shard& shard, const Key& key, Slot& slot, CapturedError failure) {
+  {
+    std::lock_guard lock(shard.mu);
+    auto it = shard.map.find(key);
+    if (it != shard.map.end() && it->second.get() == &slot) shard.map.erase(it);
+  }
+  slot.failure = std::move(failure);
+  slot.promise.set_value(nullptr);
 }
 
 void SpanCache::Prefetch(uint64_t owner, uint64_t span, std::function<SpanPtr()> load) {
@@ -212,6 +230,18 @@ void SpanCache::Forget(uint64_t owner) {
   }
 }
 
+void SpanCache::Drop(uint64_t owner, uint64_t span) {
+  Key key{owner, span};
+  Shard& shard = ShardOf(key);
+  std::lock_guard lock(shard.mu);
+  auto it = shard.map.find(key);
+  if (it == shard.map.end() || !it->second->ready) return;
+  shard.bytes -= it->second->value->size;
+  shard.lru.erase(it->second->lru);
+  shard.map.erase(it);
+  ++shard.dropped;
+}
+
 SpanCache::Stats SpanCache::stats() const {
   Stats total;
   for (const auto& shard : shards_) {
@@ -220,6 +250,7 @@ SpanCache::Stats SpanCache::stats() const {
     total.misses += shard->misses;
     total.waits += shard->waits;
     total.evictions += shard->evictions;
+    total.dropped += shard->dropped;
     total.bytes += shard->bytes;
   }
   total.queued = queued_.load(std::memory_order_relaxed);
@@ -245,7 +276,7 @@ CachedStream::~CachedStream() {
 SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::string& name) {
   const SpanInfo& span = decoder.index().spans[i];
   auto out = std::make_shared<DecodedSpan>();
-  out->data = std::make_unique_for_overwrite<std::byte[]>(span.size);
+  out->data = PageBuffer(span.size);
   out->size = span.size;
   std::span<std::byte> bytes(out->data.get(), out->size);
   std::string where = name + ": span at " + std::to_string(span.start);
@@ -286,8 +317,11 @@ size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
 
 void CachedStream::NoteAccess(size_t span) const {
   uint64_t previous = last_span_.exchange(span, std::memory_order_relaxed);
-  if (!prefetch_ || previous + 1 != span) return;
-  // A sequential reader: have the next spans decoded ahead, in parallel with each other.
+  if (previous + 1 != span) return;
+  // A sequential reader: drop what it left behind, and have the next spans decoded ahead, in
+  // parallel with each other.
+  if (span > kKeepBehind) cache_->Drop(owner_, span - kKeepBehind - 1);
+  if (!prefetch_) return;
   for (size_t next = span + 1; next <= span + kPrefetchDepth; ++next) {
     if (next >= decoder_->index().spans.size()) return;
     std::weak_ptr<const SpanDecoder> weak = decoder_;

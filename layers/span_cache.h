@@ -17,13 +17,15 @@
 
 #include "layers/byte_source.h"
 #include "layers/decode_pass.h"
+#include "layers/error.h"
+#include "layers/page_buffer.h"
 
 namespace imgmount {
 
 /// The bytes of one decoded span.
 struct DecodedSpan {
-  /// The span's bytes.
-  std::unique_ptr<std::byte[]> data;
+  /// The span's bytes, in memory of their own that is returned to the system with the span.
+  PageBuffer data;
   /// Number of bytes in `data`.
   size_t size = 0;
 };
@@ -56,6 +58,10 @@ class SpanCache {
   /// Drops every cached span of `owner` (called when a source goes away).
   void Forget(uint64_t owner);
 
+  /// Drops one cached span that a sequential reader has left behind; a span still being decoded
+  /// stays, and readers holding the span keep their copy.
+  void Drop(uint64_t owner, uint64_t span);
+
   /// Counters for tests and statistics.
   struct Stats {
     uint64_t hits = 0;        ///< reads served from a cached span
@@ -64,6 +70,7 @@ class SpanCache {
     uint64_t queued = 0;      ///< prefetches accepted (a reader may take one over)
     uint64_t prefetched = 0;  ///< spans decoded by the background worker
     uint64_t evictions = 0;   ///< spans dropped to stay within capacity
+    uint64_t dropped = 0;     ///< spans dropped behind a sequential reader
     uint64_t bytes = 0;       ///< bytes held now
   };
 
@@ -87,6 +94,8 @@ class SpanCache {
   Shard& ShardOf(const Key& key) const;
   SpanPtr Fill(Shard& shard, const Key& key, const std::shared_ptr<Slot>& slot,
                const std::function<SpanPtr()>& load, bool prefetch);
+  /// Removes a slot whose load failed and wakes its waiters with the error.
+  static void Abandon(Shard& shard, const Key& key, Slot& slot, CapturedError failure);
   // Removes the queued prefetch of `key` so that a waiting reader decodes it itself.
   bool TakeQueued(const Key& key, const std::shared_ptr<Slot>& slot);
   void WorkerLoop();
@@ -117,7 +126,9 @@ class SpanDecoder {
 };
 
 /// Random-access source over a compressed stream: each read goes span by span through a
-/// SpanCache; every decoded span is checked against the CRC-32 recorded while indexing.
+/// SpanCache; every decoded span is checked against the CRC-32 recorded while indexing. A
+/// sequential reader has the spans ahead decoded in the background and the spans it left behind
+/// dropped, so that streaming a large file holds a few spans, not the whole cache.
 class CachedStream final : public ByteSource {
  public:
   /// A source over `decoder`'s spans named `name`, using options.cache or a cache of its own.

@@ -20,6 +20,9 @@ TarWalker::TarWalker(DecodePass& pass, std::string name)
     std::string why = archive_error_string(archive_) ? archive_error_string(archive_) : "?";
     archive_read_free(archive_);
     archive_ = nullptr;
+    // The decoder's own error (e.g. a gzip CRC mismatch in a small blob) keeps its class.
+    if (!callback_error_.empty())
+      throw Error(callback_error_kind_, callback_errno_, callback_error_);
     ThrowBadImage(name_ + ": not a tar archive: " + why);
   }
 }
@@ -36,7 +39,7 @@ long TarWalker::ReadCallback(archive* a, void* self, const void** buffer) {
     *buffer = walker->buffer_.data();
     return static_cast<long>(n);
   } catch (const std::exception& e) {
-    walker->callback_error_ = e.what();
+    walker->KeepError(e);
     archive_set_error(a, EIO, "%s", e.what());
     return -1;
   }
@@ -51,9 +54,23 @@ int64_t TarWalker::SkipCallback(archive* a, void* self, int64_t request) {
     if (skipped < static_cast<uint64_t>(request)) walker->end_seen_ = true;
     return static_cast<int64_t>(skipped);
   } catch (const std::exception& e) {
-    walker->callback_error_ = e.what();
+    walker->KeepError(e);
     archive_set_error(a, EIO, "%s", e.what());
-    return -1;
+    // Not -1: libarchive 3.6 adds a skipper's negative result to what is left to skip and asks
+    // again, forever. A skip of 0 bytes ends the skip; Next() then reports callback_error_.
+    return 0;
+  }
+}
+
+void TarWalker::KeepError(const std::exception& e) {
+  if (!callback_error_.empty()) return;
+  callback_error_ = e.what();
+  if (const auto* error = dynamic_cast<const Error*>(&e)) {
+    callback_error_kind_ = error->kind();
+    callback_errno_ = error->errno_value();
+  } else {
+    callback_error_kind_ = ErrorKind::kBadImage;
+    callback_errno_ = EIO;
   }
 }
 
@@ -84,7 +101,7 @@ archive_entry* TarWalker::Next() {
   }
   if (!callback_error_.empty()) {
     // The decoder's own error (corrupt gzip, I/O) is the real cause; keep its message and kind.
-    throw Error(ErrorKind::kBadImage, EIO, callback_error_);
+    throw Error(callback_error_kind_, callback_errno_, callback_error_);
   }
   // ARCHIVE_RETRY (-10) is greater than ARCHIVE_WARN (-20) but means a damaged header.
   if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {

@@ -2,10 +2,14 @@
 // exact offset of each member's data in the stream. Data is skipped, never read, by the walker.
 #pragma once
 
+#include <cerrno>
 #include <cstdint>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
+
+#include "layers/error.h"
 
 struct archive;
 struct archive_entry;
@@ -39,6 +43,8 @@ class TarWalker {
  private:
   static long ReadCallback(archive* a, void* self, const void** buffer);
   static int64_t SkipCallback(archive* a, void* self, int64_t request);
+  // Remembers the first failure of a callback: its message, class and errno.
+  void KeepError(const std::exception& e);
 
   DecodePass& pass_;
   std::string name_;
@@ -48,6 +54,8 @@ class TarWalker {
   uint64_t data_end_ = 0;
   uint64_t count_ = 0;
   std::string callback_error_;
+  ErrorKind callback_error_kind_ = ErrorKind::kBadImage;
+  int callback_errno_ = EIO;
   bool end_seen_ = false;
   bool done_ = false;
 };

@@ -96,7 +96,7 @@ LocalCopyWriter::~LocalCopyWriter() {
 size_t LocalCopyWriter::Add(std::vector<std::byte> chunk) {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return queue_.size() < kMaxQueuedChunks || error_; });
-  if (error_) std::rethrow_exception(error_);
+  if (error_) error_->Throw();
   queue_.push_back(std::move(chunk));
   cv_.notify_all();
   return added_++;
@@ -105,7 +105,7 @@ size_t LocalCopyWriter::Add(std::vector<std::byte> chunk) {
 std::vector<uint64_t> LocalCopyWriter::Finish() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return (queue_.empty() && !busy_) || error_; });
-  if (error_) std::rethrow_exception(error_);
+  if (error_) error_->Throw();
   return offsets_;
 }
 
@@ -134,7 +134,7 @@ void LocalCopyWriter::Loop() {
       offsets_.push_back(offset);
     } catch (...) {
       if (!lock.owns_lock()) lock.lock();
-      error_ = std::current_exception();
+      error_ = CapturedError::FromCurrent();
     }
     busy_ = false;
     cv_.notify_all();

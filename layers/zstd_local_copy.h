@@ -5,15 +5,16 @@
 #include <atomic>
 #include <condition_variable>
 #include <deque>
-#include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "layers/byte_source.h"
+#include "layers/error.h"
 
 namespace imgmount {
 
@@ -74,7 +75,7 @@ class LocalCopyWriter {
   size_t added_ = 0;
   bool busy_ = false;
   bool stopping_ = false;
-  std::exception_ptr error_;
+  std::optional<CapturedError> error_;
   std::thread thread_;
 };
 

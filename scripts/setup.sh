@@ -10,7 +10,9 @@ packages=(
   rapidjson-dev libssl-dev catch2 clang-format git
   # tests: real image tools and the oracle, xattr/capability tools, compressors
   umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
-  util-linux diffutils findutils
+  util-linux diffutils findutils python3
+  # benchmark peers and data generation
+  archivemount perl openssl
 )
 
 missing=()

@@ -89,7 +89,7 @@ std::string CacheDirFromArgs(const ImageArgs& args) {
   return std::string(cwd) + "/" + args.cache_dir;
 }
 
-ImageView OpenImageFromArgs(ImageArgs& args) {
+std::string PrepareImageArgs(ImageArgs& args) {
   auto [file, tag] = SplitImageArgument(args.image);
   if (!tag.empty()) {
     if (!args.view.selector.name.empty()) {
@@ -100,6 +100,11 @@ ImageView OpenImageFromArgs(ImageArgs& args) {
   if (!args.quiet) args.view.warn = PrintWarning;
   if (args.verbose) args.view.info = PrintNote;
   args.view.cache_dir = CacheDirFromArgs(args);
+  return file;
+}
+
+ImageView OpenImageFromArgs(ImageArgs& args) {
+  std::string file = PrepareImageArgs(args);
   return OpenImageView(file, args.view);
 }
 

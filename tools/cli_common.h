@@ -31,6 +31,10 @@ bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs&
 /// Help text for the options TakeImageOption understands.
 const char* ImageOptionsHelp();
 
+/// Completes args.view from the other options (IMAGE:TAG splitting, warnings to stderr, the
+/// cache directory) and returns the image file's path.
+std::string PrepareImageArgs(ImageArgs& args);
+
 /// Opens the image named by `args` (IMAGE:TAG splitting included), warnings to stderr.
 ImageView OpenImageFromArgs(ImageArgs& args);
 

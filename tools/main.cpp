@@ -1,4 +1,7 @@
 // imgmount's entry point: dispatches to the mount or to a FUSE-free command.
+#include <sys/resource.h>
+
+#include <algorithm>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -6,7 +9,23 @@
 #include "tools/cli_common.h"
 #include "tools/verbs.h"
 
+namespace {
+
+// Every layer of an OCI layout directory holds its blob file open: raise the soft limit of open
+// files towards the hard one (at most 65536), so that an image of more layers than the usual
+// 1024 still opens.
+void RaiseOpenFileLimit() {
+  constexpr rlim_t kWanted = 65536;
+  struct rlimit limit {};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= kWanted) return;
+  limit.rlim_cur = limit.rlim_max == RLIM_INFINITY ? kWanted : std::min(kWanted, limit.rlim_max);
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  RaiseOpenFileLimit();
   std::vector<std::string> args(argv + 1, argv + argc);
   return imgmount::RunReportingErrors([&]() -> int {
     if (args.empty()) {

@@ -1,17 +1,24 @@
-// `imgmount IMAGE MOUNTPOINT`. Without -f the work happens in a child process that indexes the
-// image and mounts it, then tells the waiting parent "ready" (or the error) through a pipe and
-// goes on serving in the background; the parent returns only once the mount is usable.
+// `imgmount IMAGE MOUNTPOINT`. Without -f the work happens in a child process that reads the
+// manifests and mounts the image, then tells the waiting parent "O" (or the error) through a pipe
+// and goes on serving in the background while its layers are indexed. The parent returns once
+// the mount is usable; on a terminal, or with --wait, it first follows the indexing to its end.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 #include "fs/mount_session.h"
+#include "index/layer_loading.h"
 #include "layers/error.h"
 #include "tools/cli_common.h"
+#include "tools/index_progress.h"
 #include "tools/mount_table.h"
 #include "tools/verbs.h"
 
@@ -24,8 +31,11 @@ constexpr const char* kMountHelp =
     "       imgmount COMMAND --help      (commands: ls, cat)\n"
     "Mount a container image read-only as the root filesystem a container started from it\n"
     "would see. IMAGE is a docker save tar, a docker-archive, an OCI layout directory or an\n"
-    "OCI archive; layers may be uncompressed, gzip or zstd. Returns once the mount is usable\n"
-    "and serves it in the background.\n"
+    "OCI archive; layers may be uncompressed, gzip or zstd. Returns as soon as the mount is\n"
+    "usable and indexes the layers in the background (top layers first); on a terminal it\n"
+    "shows the indexing progress first (Ctrl-C stops watching; the mount stays).\n"
+    "  --wait          return only once every layer is indexed and verified; if one fails,\n"
+    "                  unmount and exit with its error (as the verbs do)\n"
     "  -f              stay in the foreground\n"
     "  -d              foreground with FUSE debug output\n"
     "  -o OPT[,OPT]    FUSE mount options (allow_other, allow_root, ...) and imgmount's:\n"
@@ -37,6 +47,8 @@ struct MountArgs {
   ImageArgs image;
   MountOptions mount;
   bool foreground = false;
+  /// --wait: return once every layer is indexed (unmounting again if one fails).
+  bool wait = false;
 };
 
 uint64_t ParseCacheMegabytes(const std::string& text) {
@@ -59,7 +71,9 @@ MountArgs Parse(const std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
     if (TakeImageOption(args, i, out.image)) continue;
-    if (arg == "-f" || arg == "--foreground") {
+    if (arg == "--wait") {
+      out.wait = true;
+    } else if (arg == "-f" || arg == "--foreground") {
       out.foreground = true;
     } else if (arg == "-d" || arg == "--debug") {
       out.foreground = true;
@@ -91,26 +105,46 @@ MountArgs Parse(const std::vector<std::string>& args) {
   return out;
 }
 
-// "layer N (sha256:..)" for every layer position of the view.
-std::vector<std::string> LayerLabels(const ImageView& view) {
+// "layer N (sha256:..)" for every layer position in use.
+std::vector<std::string> LayerLabels(const LazyImage& image) {
   std::vector<std::string> labels;
-  for (size_t i = 0; i < view.layers.size(); ++i) {
-    const LayerBlob& blob = view.image.layers[i];
+  for (uint32_t i = 0; i < image.layer_count(); ++i) {
+    const LayerBlob& blob = image.image().layers[i];
     std::string id = blob.digest.empty() ? blob.diff_id : blob.digest;
     labels.push_back("layer " + std::to_string(i + 1) + " (" + id + ")");
   }
   return labels;
 }
 
-// Tells the parent how the child fared: "OK" or "E<exit code> <message>".
-void Report(int fd, const std::string& message) {
+// Writes all of `message` to the pipe, one message at a time (the indexing threads send warnings
+// while the reporter sends progress); false once the reader is gone.
+bool Send(int fd, const std::string& message) {
+  static std::mutex one_at_a_time;
+  std::lock_guard lock(one_at_a_time);
   size_t done = 0;
   while (done < message.size()) {
     ssize_t n = ::write(fd, message.data() + done, message.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;
+    if (n <= 0) return false;
     done += static_cast<size_t>(n);
   }
+  return true;
+}
+
+// One line of the report protocol: KIND, a space, the text with newlines flattened.
+std::string ReportLine(char kind, std::string text) {
+  for (char& c : text) {
+    if (c == '\n') c = ' ';
+  }
+  return std::string(1, kind) + " " + text + "\n";
+}
+
+// "E <exit code> <message>": the mount failed, or (kind 'F') the indexing after it.
+std::string FailureLine(char kind, const std::exception& e) {
+  const auto* error = dynamic_cast<const Error*>(&e);
+  int code = ExitCodeFor(error != nullptr ? error->kind() : ErrorKind::kInternal);
+  std::string text = error != nullptr ? e.what() : std::string("internal error: ") + e.what();
+  return ReportLine(kind, std::to_string(code) + " " + text);
 }
 
 void Detach() {
@@ -124,54 +158,233 @@ void Detach() {
   if (::chdir("/") != 0) return;
 }
 
-[[noreturn]] void RunChild(MountArgs& args, int report_fd) {
-  ::setsid();
-  std::unique_ptr<MountSession> session;
-  try {
-    ImageView view = OpenImageFromArgs(args.image);
-    args.mount.layer_labels = LayerLabels(view);
-    session = std::make_unique<MountSession>(view.tree, args.mount);
-  } catch (const Error& e) {
-    Report(report_fd, "E" + std::to_string(ExitCodeFor(e.kind())) + " " + e.what());
-    ::_exit(1);
-  } catch (const std::exception& e) {
-    Report(report_fd, "E" + std::to_string(ExitCodeFor(ErrorKind::kInternal)) +
-                          " internal error: " + e.what());
-    ::_exit(1);
+// Sends progress reports about `image` to `fd` until the indexing ends ("D" when the tree is
+// built, "F <code> <message>" when a layer failed) or nobody reads them any more.
+void ReportProgress(const LazyImage& image, int fd) {
+  while (true) {
+    bool finished = image.WaitFinished(0.25);
+    if (!Send(fd, EncodeProgress(image.Progress()))) break;
+    if (finished) {
+      try {
+        image.WaitTree();
+        Send(fd, "D\n");
+      } catch (const std::exception& e) {
+        Send(fd, FailureLine('F', e));
+      }
+      break;
+    }
   }
-  Report(report_fd, "OK");
-  ::close(report_fd);
-  Detach();
-  int result = session->Serve();
-  session.reset();
-  ::_exit(result);
+  ::close(fd);
 }
 
-int WaitForChild(pid_t child, int report_fd) {
-  std::string message;
-  char buffer[4096];
-  while (true) {
-    ssize_t n = ::read(report_fd, buffer, sizeof buffer);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    message.append(buffer, static_cast<size_t>(n));
+// Opens the image and mounts it; warnings and notes go to `fd` as report lines ("W", "N").
+std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
+                                           std::shared_ptr<LazyImage>& image) {
+  std::string file = PrepareImageArgs(args.image);
+  if (args.image.view.warn) {
+    args.image.view.warn = [fd](const std::string& m) { Send(fd, ReportLine('W', m)); };
   }
-  ::close(report_fd);
-  if (message == "OK") return 0;
+  if (args.image.view.info) {
+    args.image.view.info = [fd](const std::string& m) { Send(fd, ReportLine('N', m)); };
+  }
+  image = LazyImage::Open(file, args.image.view);
+  args.mount.layer_labels = LayerLabels(*image);
+  auto session = std::make_unique<MountSession>(image, args.mount);
+  std::string labels;  // short ones, so that each layer's progress fits on a line
+  for (uint32_t k = 0; k < image->layer_count(); ++k) {
+    labels += (k == 0 ? "" : "\t") + LayerName(k, image->image().layers[k]);
+  }
+  Send(fd, ReportLine('L', labels));
+  return session;
+}
+
+// The mount process: mounts, says "OK" (or why not) through `report_fd`, and serves. The layers
+// go on being indexed in the background, their progress reported until the indexing ends.
+[[noreturn]] void RunChild(MountArgs& args, int report_fd) {
+  ::setsid();
+  ::signal(SIGPIPE, SIG_IGN);
+  std::shared_ptr<LazyImage> image;
+  std::unique_ptr<MountSession> session;
+  try {
+    session = OpenAndMount(args, report_fd, image);
+  } catch (const std::exception& e) {
+    Send(report_fd, FailureLine('E', e));
+    ::_exit(1);
+  }
+  Send(report_fd, "O\n");
+  Detach();
+  std::thread([image, report_fd] { ReportProgress(*image, report_fd); }).detach();
+  int result = session->Serve();
+  session.reset();
+  ::_exit(result);  // the indexing threads need no orderly end
+}
+
+volatile std::sig_atomic_t interrupted = 0;
+
+void OnInterrupt(int) {
+  interrupted = 1;
+}
+
+// Splits the child's reports into lines.
+class LineReader {
+ public:
+  explicit LineReader(int fd) : fd_(fd) {}
+  /// The next line without its newline; nullopt at the end or when interrupted by a signal.
+  std::optional<std::string> Next() {
+    while (true) {
+      size_t newline = buffer_.find('\n');
+      if (newline != std::string::npos) {
+        std::string line = buffer_.substr(0, newline);
+        buffer_.erase(0, newline + 1);
+        return line;
+      }
+      char chunk[4096];
+      ssize_t n = ::read(fd_, chunk, sizeof chunk);
+      if (n < 0 && errno == EINTR && !interrupted) continue;
+      if (n <= 0) return std::nullopt;
+      buffer_.append(chunk, static_cast<size_t>(n));
+    }
+  }
+
+ private:
+  int fd_;
+  std::string buffer_;
+};
+
+// Prints "imgmount: MESSAGE" and returns the exit code of a "<code> <message>" text.
+int ReportFailure(const std::string& text) {
+  size_t space = text.find(' ');
+  std::fprintf(stderr, "imgmount: %s\n", text.substr(space + 1).c_str());
+  int code = std::atoi(text.substr(0, space).c_str());
+  return code != 0 ? code : ExitCodeFor(ErrorKind::kInternal);
+}
+
+std::string ChildEnd(pid_t child) {
   int status = 0;
   while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
   }
-  if (message.size() > 1 && message[0] == 'E') {
-    size_t space = message.find(' ');
-    std::fprintf(stderr, "imgmount: %s\n", message.substr(space + 1).c_str());
-    return std::atoi(message.substr(1, space - 1).c_str());
+  return WIFSIGNALED(status) ? std::string("killed by signal ") + strsignal(WTERMSIG(status))
+                             : "exited with status " + std::to_string(WEXITSTATUS(status));
+}
+
+// Follows the mount process's reports: returns once the mount is live, or, when `watch`, once
+// the indexing is over (showing progress on a terminal); Ctrl-C stops watching only.
+int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) {
+  LineReader reader(report_fd);
+  bool mounted = false;
+  bool terminal = !args.image.quiet && ::isatty(STDERR_FILENO);
+  std::vector<std::string> labels;
+  std::unique_ptr<ProgressDisplay> display;
+  while (std::optional<std::string> line = reader.Next()) {
+    if (line->empty()) continue;
+    std::string text = line->size() > 2 ? line->substr(2) : "";
+    switch ((*line)[0]) {
+      case 'W':
+        PrintWarning(text);
+        break;
+      case 'N':
+        PrintNote(text);
+        break;
+      case 'L':
+        labels.clear();
+        for (size_t at = 0; at <= text.size();) {
+          size_t tab = std::min(text.find('\t', at), text.size());
+          labels.push_back(text.substr(at, tab - at));
+          at = tab + 1;
+        }
+        break;
+      case 'E':
+        ::close(report_fd);
+        ChildEnd(child);
+        return ReportFailure(text);
+      case 'O':
+        mounted = true;
+        if (!watch) {
+          ::close(report_fd);
+          return 0;
+        }
+        if (terminal) {
+          std::fprintf(stderr,
+                       "imgmount: mounted on %s; indexing (Ctrl-C stops watching, the "
+                       "mount stays)\n",
+                       args.mount.mountpoint.c_str());
+          display = std::make_unique<ProgressDisplay>(stderr, labels);
+        }
+        break;
+      case 'P':
+        if (display) {
+          if (auto progress = DecodeProgress(*line)) display->Show(*progress);
+        }
+        break;
+      case 'D':
+        ::close(report_fd);
+        return 0;
+      case 'F': {
+        ::close(report_fd);
+        int code = ReportFailure(text);
+        if (args.wait) {
+          try {
+            RunUnmount({args.mount.mountpoint});
+          } catch (const Error&) {
+            RunUnmount({"-z", args.mount.mountpoint});  // in use: detach it all the same
+          }
+        } else {
+          std::fprintf(stderr,
+                       "imgmount: %s stays mounted; paths that need that layer fail "
+                       "with EIO\n",
+                       args.mount.mountpoint.c_str());
+        }
+        return code;
+      }
+      default:
+        break;
+    }
   }
-  std::string why = WIFSIGNALED(status)
-                        ? std::string("killed by signal ") + strsignal(WTERMSIG(status))
-                        : "exited with status " + std::to_string(WEXITSTATUS(status));
+  ::close(report_fd);
+  if (mounted && interrupted) {
+    std::fprintf(stderr, "imgmount: stopped watching; the indexing goes on in the background\n");
+    return 0;
+  }
+  if (mounted) {
+    std::fprintf(stderr, "imgmount: the mount process ended before the indexing did (%s)\n",
+                 ChildEnd(child).c_str());
+    return ExitCodeFor(ErrorKind::kInternal);
+  }
   std::fprintf(stderr, "imgmount: the mount process died before the mount was ready (%s)\n",
-               why.c_str());
+               ChildEnd(child).c_str());
   return ExitCodeFor(ErrorKind::kInternal);
+}
+
+// -f: mounts and serves in this process, showing progress on a terminal.
+int RunForeground(MountArgs& args) {
+  std::string file = PrepareImageArgs(args.image);
+  std::shared_ptr<LazyImage> image = LazyImage::Open(file, args.image.view);
+  args.mount.layer_labels = LayerLabels(*image);
+  auto session = std::make_unique<MountSession>(image, args.mount);
+  if (args.wait) {
+    image->WaitTree();  // throws the layer's error; the session's end unmounts
+  }
+  std::vector<std::string> labels;
+  for (uint32_t k = 0; k < image->layer_count(); ++k) {
+    labels.push_back(LayerName(k, image->image().layers[k]));
+  }
+  std::thread([image, labels = std::move(labels), quiet = args.image.quiet]() mutable {
+    bool terminal = !quiet && ::isatty(STDERR_FILENO);
+    ProgressDisplay display(stderr, std::move(labels));
+    while (!image->WaitFinished(0.25)) {
+      if (terminal) display.Show(image->Progress());
+    }
+    if (terminal) display.Show(image->Progress());
+    try {
+      image->WaitTree();
+    } catch (const std::exception& e) {
+      PrintWarning(std::string(e.what()) + "; paths that need that layer fail with EIO");
+    }
+  }).detach();
+  int result = session->Serve();
+  session.reset();
+  std::fflush(nullptr);
+  ::_exit(result);  // the indexing threads need no orderly end
 }
 
 }  // namespace
@@ -190,12 +403,8 @@ int RunMount(const std::vector<std::string>& args) {
   for (char& c : parsed.mount.fsname) {
     if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\\') c = '_';
   }
-  if (parsed.foreground) {
-    ImageView view = OpenImageFromArgs(parsed.image);
-    parsed.mount.layer_labels = LayerLabels(view);
-    MountSession session(view.tree, parsed.mount);
-    return session.Serve();
-  }
+  if (parsed.foreground) return RunForeground(parsed);
+  bool watch = parsed.wait || (!parsed.image.quiet && ::isatty(STDERR_FILENO));
   int fds[2];
   if (::pipe2(fds, O_CLOEXEC) != 0) ThrowSystemError("pipe");
   std::fflush(nullptr);
@@ -206,7 +415,12 @@ int RunMount(const std::vector<std::string>& args) {
     RunChild(parsed, fds[1]);
   }
   ::close(fds[1]);
-  return WaitForChild(pid, fds[0]);
+  if (watch) {
+    struct sigaction action {};
+    action.sa_handler = OnInterrupt;
+    ::sigaction(SIGINT, &action, nullptr);  // no SA_RESTART: the read returns
+  }
+  return WaitForChild(pid, fds[0], parsed, watch);
 }
 
 }  // namespace imgmount

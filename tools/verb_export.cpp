@@ -22,23 +22,6 @@ constexpr const char* kExportHelp =
     "Write the image's root filesystem as one tar (pax format), like `docker export`;\n"
     "OUT.tar '-' writes to standard output.\n";
 
-mode_t FileType(MemberType type) {
-  switch (type) {
-    case MemberType::kDirectory:
-      return AE_IFDIR;
-    case MemberType::kSymlink:
-      return AE_IFLNK;
-    case MemberType::kCharDevice:
-      return AE_IFCHR;
-    case MemberType::kBlockDevice:
-      return AE_IFBLK;
-    case MemberType::kFifo:
-      return AE_IFIFO;
-    default:
-      return AE_IFREG;
-  }
-}
-
 class TarExporter {
  public:
   TarExporter(const UnionTree& tree, const std::string& out) : tree_(tree), out_(out) {
@@ -82,7 +65,7 @@ class TarExporter {
     archive_entry_set_gid(entry, node.gid);
     archive_entry_set_mtime(entry, node.mtime_sec, node.mtime_nsec);
     archive_entry_set_perm(entry, node.mode & 07777);
-    archive_entry_set_filetype(entry, FileType(node.type));
+    archive_entry_set_filetype(entry, TypeBits(node.type));  // AE_IF* equal S_IF* on Linux
     if (member) {
       for (const auto& [name, value] : member->xattrs) {
         archive_entry_xattr_add_entry(entry, std::string(name).c_str(), value.data(), value.size());

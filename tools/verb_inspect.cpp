@@ -1,13 +1,13 @@
 // `imgmount inspect IMAGE`: what the image is (format, names, platforms), its config, and its
 // layers as a table with the history line that made each, like `docker history`.
 #include <rapidjson/prettywriter.h>
-#include <rapidjson/stringbuffer.h>
 
 #include <cstdio>
 #include <iostream>
 
 #include "layers/error.h"
 #include "tools/cli_common.h"
+#include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/verbs.h"
 
@@ -21,18 +21,6 @@ constexpr const char* kInspectHelp =
     "  --json   machine-readable output\n";
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
-
-void WriteStrings(Writer& w, const char* key, const std::vector<std::string>& values) {
-  w.Key(key);
-  w.StartArray();
-  for (const auto& v : values) w.String(v.c_str(), static_cast<rapidjson::SizeType>(v.size()));
-  w.EndArray();
-}
-
-void WriteString(Writer& w, const char* key, const std::string& value) {
-  w.Key(key);
-  w.String(value.c_str(), static_cast<rapidjson::SizeType>(value.size()));
-}
 
 std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layers) {
   const Image& image = view.image;
@@ -66,18 +54,14 @@ std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layer
   for (const LayerSummary& row : layers) {
     w.StartObject();
     if (row.layer) {
-      w.Key("layer");
-      w.Uint64(*row.layer + 1);
+      WriteUint(w, "layer", *row.layer + 1);
       WriteString(w, "digest", row.digest);
       WriteString(w, "diff_id", row.diff_id);
       WriteString(w, "media_type", row.media_type);
       WriteString(w, "codec", row.codec);
-      w.Key("compressed_size");
-      w.Uint64(row.compressed_size);
-      w.Key("uncompressed_size");
-      w.Uint64(row.uncompressed_size);
-      w.Key("entries");
-      w.Uint64(row.entries);
+      WriteUint(w, "compressed_size", row.compressed_size);
+      WriteUint(w, "uncompressed_size", row.uncompressed_size);
+      WriteUint(w, "entries", row.entries);
     }
     w.Key("empty_layer");
     w.Bool(!row.layer);
@@ -87,7 +71,7 @@ std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layer
   }
   w.EndArray();
   w.EndObject();
-  return std::string(buffer.GetString(), buffer.GetSize()) + "\n";
+  return JsonLine(buffer);
 }
 
 void PrintList(const char* label, const std::vector<std::string>& values) {

@@ -1,10 +1,15 @@
+// `imgmount ls IMAGE [PATH]`: a directory of the image's root filesystem, as text like ls(1) or
+// as one JSON document whose entries carry what `ls -l` shows.
 #include <cstdio>
 #include <iostream>
 #include <vector>
 
+#include "index/path_history.h"
 #include "index/path_resolver.h"
 #include "layers/error.h"
+#include "layers/tar_path.h"
 #include "tools/cli_common.h"
+#include "tools/json_output.h"
 #include "tools/listing_format.h"
 #include "tools/verbs.h"
 
@@ -12,69 +17,168 @@ namespace imgmount {
 namespace {
 
 constexpr const char* kLsHelp =
-    "usage: imgmount ls [-l] [-R] [-a] [OPTIONS] IMAGE [PATH]\n"
+    "usage: imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]\n"
     "List a directory of the image's root filesystem (default /), without mounting.\n"
-    "  -l   long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)\n"
-    "  -R   recurse into subdirectories\n"
-    "  -a   also list . and ..\n";
+    "  -l      long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)\n"
+    "  -R      recurse into subdirectories\n"
+    "  -a      also list . and ..\n"
+    "  --json  one JSON object {\"path\", \"entries\": [...]}: per entry name, path (absolute in\n"
+    "          the image) and type; with -l also mode, permissions, nlink, uid, gid, size,\n"
+    "          mtime, mtime_nsec, target (symlinks) and rdev_major/rdev_minor (devices); with -R\n"
+    "          the entries of every directory below, in the order ls -R shows them\n";
 
 struct LsFlags {
   bool long_format = false;
   bool recursive = false;
   bool all = false;
+  bool json = false;
 };
 
-void PrintEntry(const UnionTree& tree, uint32_t id, const std::string& name, const LsFlags& f) {
-  std::string line = f.long_format ? LongListingLine(tree, id, name) : name;
-  line += '\n';
-  std::fwrite(line.data(), 1, line.size(), stdout);
+// Receives what is listed, in order: each directory as it is entered, then its entries.
+class Listing {
+ public:
+  virtual ~Listing() = default;
+  // Directory `shown` (as the user named it) is entered.
+  virtual void Directory(const std::string& shown) = 0;
+  // Inode `id` is listed as `name`; `path` is its absolute path in the image.
+  virtual void Entry(uint32_t id, const std::string& name, const std::string& path) = 0;
+};
+
+class TextListing final : public Listing {
+ public:
+  TextListing(const UnionTree& tree, const LsFlags& flags) : tree_(tree), flags_(flags) {}
+
+  void Directory(const std::string& shown) override {
+    if (!flags_.recursive) return;
+    std::printf("%s%s:\n", first_ ? "" : "\n", shown.c_str());
+    first_ = false;
+  }
+
+  void Entry(uint32_t id, const std::string& name, const std::string&) override {
+    std::string line = flags_.long_format ? LongListingLine(tree_, id, name) : name;
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+
+ private:
+  const UnionTree& tree_;
+  const LsFlags& flags_;
+  bool first_ = true;
+};
+
+class JsonListing final : public Listing {
+ public:
+  JsonListing(const UnionTree& tree, const LsFlags& flags, const std::string& path)
+      : tree_(tree), flags_(flags), w_(buffer_) {
+    w_.StartObject();
+    WriteString(w_, "path", path);
+    w_.Key("entries");
+    w_.StartArray();
+  }
+
+  void Directory(const std::string&) override {}
+
+  void Entry(uint32_t id, const std::string& name, const std::string& path) override {
+    const UnionInode& node = tree_.inode(id);
+    w_.StartObject();
+    WriteString(w_, "name", name);
+    WriteString(w_, "path", path);
+    WriteString(w_, "type", MemberTypeName(node.type));
+    if (flags_.long_format) {
+      WriteUint(w_, "mode", node.mode);
+      WriteString(w_, "permissions", ModeString(node.type, node.mode));
+      WriteUint(w_, "nlink", node.nlink);
+      WriteUint(w_, "uid", node.uid);
+      WriteUint(w_, "gid", node.gid);
+      WriteUint(w_, "size", node.size);
+      w_.Key("mtime");
+      w_.Int64(node.mtime_sec);
+      WriteUint(w_, "mtime_nsec", node.mtime_nsec);
+      std::optional<TarMember> member = tree_.member(id);
+      if (node.type == MemberType::kSymlink && member) {
+        WriteString(w_, "target", member->link_target);
+      }
+      bool device = node.type == MemberType::kCharDevice || node.type == MemberType::kBlockDevice;
+      if (device && member) {
+        WriteUint(w_, "rdev_major", member->dev_major);
+        WriteUint(w_, "rdev_minor", member->dev_minor);
+      }
+    }
+    w_.EndObject();
+  }
+
+  // Ends the document and prints it.
+  void Finish() {
+    w_.EndArray();
+    w_.EndObject();
+    std::cout << JsonLine(buffer_);
+  }
+
+ private:
+  const UnionTree& tree_;
+  const LsFlags& flags_;
+  rapidjson::StringBuffer buffer_;
+  JsonWriter w_;
+};
+
+std::string ChildPath(const std::string& dir, std::string_view name) {
+  return (dir == "/" ? "" : dir) + "/" + std::string(name);
 }
 
-void ListOne(const UnionTree& tree, uint32_t dir, const std::string& shown, const LsFlags& flags) {
-  if (flags.recursive) std::printf("%s:\n", shown.c_str());
-  if (flags.all) {
-    PrintEntry(tree, dir, ".", flags);
-    PrintEntry(tree, tree.inode(dir).parent, "..", flags);
-  }
-  for (const auto& entry : tree.children(dir)) {
-    PrintEntry(tree, entry.inode, std::string(entry.name), flags);
-  }
+// The absolute path in the image that `shown` names ("." and ".." folded lexically); `shown`
+// itself if it climbs above the root.
+std::string AbsolutePath(const std::string& shown) {
+  size_t start = shown.find_first_not_of('/');
+  auto joined = JoinInside("", start == std::string::npos ? "" : shown.substr(start));
+  return joined ? "/" + *joined : shown;
+}
+
+std::string ParentOf(const std::string& path) {
+  std::string_view parent = ParentPath(std::string_view(path).substr(1));
+  return "/" + std::string(parent);
 }
 
 // Lists `dir`, and with -R every directory below it depth first in name order (like ls -R),
-// with an explicit stack: an image decides how deep its tree is.
+// with an explicit stack: an image decides how deep its tree is. `shown` is the directory as the
+// user named it, `path` its absolute path in the image.
 void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown,
-                   const LsFlags& flags) {
-  std::vector<std::pair<uint32_t, std::string>> stack{{dir, shown}};
-  bool first = true;
+                   const std::string& path, const LsFlags& flags, Listing& out) {
+  struct Pending {
+    uint32_t id;
+    std::string shown;
+    std::string path;
+  };
+  std::vector<Pending> stack{{dir, shown, path}};
   while (!stack.empty()) {
-    auto [id, path] = std::move(stack.back());
+    Pending at = std::move(stack.back());
     stack.pop_back();
-    if (!first) std::printf("\n");
-    first = false;
-    ListOne(tree, id, path, flags);
+    out.Directory(at.shown);
+    if (flags.all) {
+      out.Entry(at.id, ".", at.path);
+      out.Entry(tree.inode(at.id).parent, "..", ParentOf(at.path));
+    }
+    auto children = tree.children(at.id);
+    for (const auto& entry : children) {
+      out.Entry(entry.inode, std::string(entry.name), ChildPath(at.path, entry.name));
+    }
     if (!flags.recursive) return;
-    auto children = tree.children(id);
     for (auto it = children.rbegin(); it != children.rend(); ++it) {
       if (tree.inode(it->inode).type != MemberType::kDirectory) continue;
-      stack.emplace_back(it->inode, (path == "/" ? "" : path) + "/" + std::string(it->name));
+      stack.push_back({it->inode, ChildPath(at.shown, it->name), ChildPath(at.path, it->name)});
     }
   }
 }
 
-}  // namespace
-
-int RunLs(const std::vector<std::string>& args) {
-  ImageArgs image;
+LsFlags ParseFlags(const std::vector<std::string>& args, ImageArgs& image,
+                   std::vector<std::string>& positional) {
   LsFlags flags;
-  std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kLsHelp << ImageOptionsHelp();
-      return 0;
-    }
     if (TakeImageOption(args, i, image)) continue;
+    if (arg == "--json") {
+      flags.json = true;
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-') {
       for (char c : arg.substr(1)) {
         if (c == 'l') {
@@ -92,17 +196,39 @@ int RunLs(const std::vector<std::string>& args) {
     if (arg.starts_with("--")) UsageError("ls", "unknown option " + arg);
     positional.push_back(arg);
   }
+  return flags;
+}
+
+}  // namespace
+
+int RunLs(const std::vector<std::string>& args) {
+  for (const auto& arg : args) {
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kLsHelp << ImageOptionsHelp();
+      return 0;
+    }
+  }
+  ImageArgs image;
+  std::vector<std::string> positional;
+  LsFlags flags = ParseFlags(args, image, positional);
   if (positional.empty() || positional.size() > 2) UsageError("ls", "expected IMAGE [PATH]");
   image.image = positional[0];
-  std::string path = positional.size() > 1 ? positional[1] : "/";
+  std::string shown = positional.size() > 1 ? positional[1] : "/";
+  std::string path = AbsolutePath(shown);
   ImageView view = OpenImageFromArgs(image);
   const UnionTree& tree = *view.tree;
-  uint32_t id = ResolveFollowing(tree, path, true);
+  uint32_t id = ResolveFollowing(tree, shown, true);
+  TextListing text(tree, flags);
+  JsonListing* json = nullptr;
+  std::optional<JsonListing> json_listing;
+  if (flags.json) json = &json_listing.emplace(tree, flags, path);
+  Listing& out = json ? static_cast<Listing&>(*json) : text;
   if (tree.inode(id).type != MemberType::kDirectory) {
-    PrintEntry(tree, id, path, flags);
-    return 0;
+    out.Entry(id, json ? std::string(BaseName(path)) : shown, path);
+  } else {
+    ListDirectory(tree, id, shown, path, flags, out);
   }
-  ListDirectory(tree, id, path, flags);
+  if (json) json->Finish();
   return 0;
 }
 

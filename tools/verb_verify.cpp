@@ -1,22 +1,30 @@
 // `imgmount verify IMAGE`: recomputes every digest the image states -- the manifest, the config,
-// each layer blob and each layer's uncompressed stream (diff_id) -- and reports each mismatch.
+// each layer blob and each layer's uncompressed stream (diff_id) -- and reports each mismatch, as
+// text or as one JSON document. (Reading the image checks the manifest and the config already;
+// their mismatch stops it there.)
 #include <cstdio>
 #include <iostream>
+#include <optional>
 
 #include "layers/decode_pass.h"
 #include "layers/digest.h"
 #include "layers/error.h"
 #include "layers/sha256.h"
 #include "tools/cli_common.h"
+#include "tools/json_output.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
 
 constexpr const char* kVerifyHelp =
-    "usage: imgmount verify [OPTIONS] IMAGE\n"
+    "usage: imgmount verify [--json] [OPTIONS] IMAGE\n"
     "Check every digest of the image (manifest, config, layer blobs, diff_ids) by reading all\n"
-    "of it. Prints one line per check; exits 0 if all match, 1 if any does not.\n";
+    "of it. Prints one line per check; exits 0 if all match, 1 if any does not.\n"
+    "  --json  one JSON object: image, ok (all match), mismatches and checks, each with what\n"
+    "          (manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and\n"
+    "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
+    "          a manifest or config that does not match stops it: error, and no checks\n";
 
 std::string DigestOfSource(const ByteSource& source) {
   Sha256 hash;
@@ -29,32 +37,92 @@ std::string DigestOfSource(const ByteSource& source) {
   return hash.Finish();
 }
 
+// One comparison of a stated digest with the content's.
+struct DigestCheck {
+  std::string what;             // "manifest", "config", "blob" or "diff_id"
+  std::optional<size_t> layer;  // 1 = bottom
+  std::string path;             // the blob's path in the image
+  std::string expected;         // "" if the format states no digest
+  std::string computed;
+};
+
+// "manifest", "config PATH", "layer N (PATH) blob": what a text line names.
+std::string Label(const DigestCheck& c) {
+  if (!c.layer) return c.what == "config" ? c.what + " " + c.path : c.what;
+  return "layer " + std::to_string(*c.layer) + " (" + c.path + ") " + c.what;
+}
+
 class Checker {
  public:
-  // Records one comparison; an empty `expected` means the format states no digest.
-  void Check(const std::string& what, const std::string& expected, const std::string& actual) {
-    if (expected.empty()) {
-      std::printf("skip      %s (no digest stated)\n", what.c_str());
-      return;
-    }
-    if (expected == actual) {
-      std::printf("ok        %s %s\n", what.c_str(), expected.c_str());
-      return;
-    }
-    ++mismatches_;
-    std::printf("MISMATCH  %s: expected %s, content has %s\n", what.c_str(), expected.c_str(),
-                actual.c_str());
+  explicit Checker(bool json) : json_(json) {}
+
+  // Records one comparison; text output prints it at once (verifying takes a while).
+  void Check(DigestCheck check) {
+    bool mismatch = !check.expected.empty() && check.expected != check.computed;
+    if (mismatch) ++mismatches_;
+    if (!json_) Print(check);
+    checks_.push_back(std::move(check));
   }
   int mismatches() const { return mismatches_; }
 
+  std::string ToJson(const std::string& image) const {
+    rapidjson::StringBuffer buffer;
+    JsonWriter w(buffer);
+    w.StartObject();
+    WriteString(w, "image", image);
+    w.Key("ok");
+    w.Bool(mismatches_ == 0);
+    WriteUint(w, "mismatches", static_cast<uint64_t>(mismatches_));
+    w.Key("checks");
+    w.StartArray();
+    for (const DigestCheck& c : checks_) {
+      w.StartObject();
+      WriteString(w, "what", c.what);
+      w.Key("layer");
+      if (c.layer) {
+        w.Uint64(*c.layer);
+      } else {
+        w.Null();
+      }
+      WriteString(w, "path", c.path);
+      WriteStringOrNull(w, "expected", c.expected);
+      WriteString(w, "computed", c.computed);
+      w.Key("ok");
+      if (c.expected.empty()) {
+        w.Null();
+      } else {
+        w.Bool(c.expected == c.computed);
+      }
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+    return JsonLine(buffer);
+  }
+
  private:
+  static void Print(const DigestCheck& c) {
+    std::string what = Label(c);
+    if (c.expected.empty()) {
+      std::printf("skip      %s (no digest stated)\n", what.c_str());
+    } else if (c.expected == c.computed) {
+      std::printf("ok        %s %s\n", what.c_str(), c.expected.c_str());
+    } else {
+      std::printf("MISMATCH  %s: expected %s, content has %s\n", what.c_str(), c.expected.c_str(),
+                  c.computed.c_str());
+    }
+  }
+
+  bool json_;
   int mismatches_ = 0;
+  std::vector<DigestCheck> checks_;
 };
 
 }  // namespace
 
 int RunVerify(const std::vector<std::string>& args) {
   ImageArgs image;
+  bool json = false;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -63,6 +131,10 @@ int RunVerify(const std::vector<std::string>& args) {
       return 0;
     }
     if (TakeImageOption(args, i, image)) continue;
+    if (arg == "--json") {
+      json = true;
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-') UsageError("verify", "unknown option " + arg);
     positional.push_back(arg);
   }
@@ -70,14 +142,42 @@ int RunVerify(const std::vector<std::string>& args) {
   auto [file, tag] = SplitImageArgument(positional[0]);
   if (!tag.empty()) image.view.selector.name = tag;
   auto files = OpenImageFiles(file);
-  Image img = ReadImage(*files, image.view.selector);
-  Checker checker;
-  if (IsValidDigest(img.manifest_digest)) {
-    auto manifest = files->Open(BlobPath(img.manifest_digest, file));
-    checker.Check("manifest", img.manifest_digest, DigestOfSource(*manifest));
+  Image img;
+  try {
+    img = ReadImage(*files, image.view.selector);
+  } catch (const Error& e) {
+    // Reading the image already checks the manifest and the config: a mismatch there is one
+    // of verify's findings, reported like the others.
+    if (e.kind() != ErrorKind::kIntegrity) throw;
+    if (json) {
+      rapidjson::StringBuffer buffer;
+      JsonWriter w(buffer);
+      w.StartObject();
+      WriteString(w, "image", file);
+      w.Key("ok");
+      w.Bool(false);
+      WriteUint(w, "mismatches", 1);
+      WriteString(w, "error", e.what());
+      w.Key("checks");
+      w.StartArray();
+      w.EndArray();
+      w.EndObject();
+      std::fputs(JsonLine(buffer).c_str(), stdout);
+    } else {
+      std::printf("MISMATCH  %s\n", e.what());
+    }
+    std::fflush(stdout);
+    std::fprintf(stderr, "imgmount: %s: 1 digest(s) do not match\n", file.c_str());
+    return 1;
   }
-  checker.Check("config " + img.config_path, img.config_digest,
-                DigestOfSource(*files->Open(img.config_path)));
+  Checker checker(json);
+  if (IsValidDigest(img.manifest_digest)) {
+    std::string path = BlobPath(img.manifest_digest, file);
+    checker.Check(
+        {"manifest", std::nullopt, path, img.manifest_digest, DigestOfSource(*files->Open(path))});
+  }
+  checker.Check({"config", std::nullopt, img.config_path, img.config_digest,
+                 DigestOfSource(*files->Open(img.config_path))});
   for (size_t i = 0; i < img.layers.size(); ++i) {
     const LayerBlob& layer = img.layers[i];
     std::string name = "layer " + std::to_string(i + 1) + " (" + layer.path + ")";
@@ -85,9 +185,10 @@ int RunVerify(const std::vector<std::string>& args) {
     std::vector<std::byte> buffer(1 << 20);
     while (pass->Read(buffer) > 0) {
     }
-    checker.Check(name + " blob", layer.digest, pass->BlobDigest());
-    checker.Check(name + " diff_id", layer.diff_id, pass->StreamDigest());
+    checker.Check({"blob", i + 1, layer.path, layer.digest, pass->BlobDigest()});
+    checker.Check({"diff_id", i + 1, layer.path, layer.diff_id, pass->StreamDigest()});
   }
+  if (json) std::cout << checker.ToJson(file);
   std::fflush(stdout);
   if (checker.mismatches() > 0) {
     std::fprintf(stderr, "imgmount: %s: %d digest(s) do not match\n", file.c_str(),

@@ -1,4 +1,5 @@
-// `imgmount which IMAGE PATH`: which layer supplies a path, and what the other layers did to it.
+// `imgmount which IMAGE PATH`: which layer supplies a path, and what the other layers did to it,
+// as text or as one JSON document.
 #include <cstdio>
 #include <iostream>
 
@@ -6,6 +7,7 @@
 #include "layers/error.h"
 #include "layers/tar_path.h"
 #include "tools/cli_common.h"
+#include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/verbs.h"
 
@@ -13,9 +15,13 @@ namespace imgmount {
 namespace {
 
 constexpr const char* kWhichHelp =
-    "usage: imgmount which [OPTIONS] IMAGE PATH\n"
+    "usage: imgmount which [--json] [OPTIONS] IMAGE PATH\n"
     "Name the layer that supplies PATH (symlinks are not followed) and list what every layer\n"
     "did to it: added or replaced it, deleted it, or hid it by changing a parent.\n"
+    "  --json  one JSON object: path, present, implied (a directory only implied by the paths\n"
+    "          below it), supplier (the supplying event, or null) and events, each with layer\n"
+    "          (1 = bottom), digest, created_by, action (added, whiteout, parent_deleted,\n"
+    "          parent_opaque, parent_replaced), type, detail and supplies\n"
     "Exits 0 if PATH is in the image, 3 if it is not.\n";
 
 std::string Describe(const PathEvent& e) {
@@ -56,10 +62,103 @@ const PathEvent* Supplier(const std::vector<PathEvent>& events) {
   return current;
 }
 
+const char* ActionName(PathEvent::Kind kind) {
+  switch (kind) {
+    case PathEvent::Kind::kAdded:
+      return "added";
+    case PathEvent::Kind::kWhiteout:
+      return "whiteout";
+    case PathEvent::Kind::kParentDeleted:
+      return "parent_deleted";
+    case PathEvent::Kind::kParentOpaque:
+      return "parent_opaque";
+    case PathEvent::Kind::kParentReplaced:
+      return "parent_replaced";
+  }
+  return "?";
+}
+
+// What which found, for both forms of output.
+struct WhichReport {
+  std::string path;
+  bool present = false;
+  const PathEvent* supplier = nullptr;
+  std::vector<PathEvent> events;
+  std::vector<LayerSummary> rows;
+};
+
+const LayerSummary* RowOf(const WhichReport& r, uint32_t layer) {
+  for (const LayerSummary& row : r.rows) {
+    if (row.layer == layer) return &row;
+  }
+  return nullptr;
+}
+
+void WriteEvent(JsonWriter& w, const WhichReport& r, const PathEvent& e) {
+  const LayerSummary* row = RowOf(r, e.layer);
+  w.StartObject();
+  WriteUint(w, "layer", e.layer + 1);
+  WriteString(w, "digest", row ? (row->digest.empty() ? row->diff_id : row->digest) : "");
+  WriteString(w, "created_by", row ? row->created_by : "");
+  WriteString(w, "action", ActionName(e.kind));
+  WriteString(w, "type", e.kind == PathEvent::Kind::kAdded ? MemberTypeName(e.type) : "");
+  WriteString(w, "detail", e.detail.empty() ? "" : "/" + e.detail);
+  w.Key("supplies");
+  w.Bool(&e == r.supplier);
+  w.EndObject();
+}
+
+std::string ToJson(const WhichReport& r) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  WriteString(w, "path", r.path);
+  w.Key("present");
+  w.Bool(r.present);
+  w.Key("implied");
+  w.Bool(r.present && !r.supplier);
+  w.Key("supplier");
+  if (r.supplier) {
+    WriteEvent(w, r, *r.supplier);
+  } else {
+    w.Null();
+  }
+  w.Key("events");
+  w.StartArray();
+  for (const PathEvent& e : r.events) WriteEvent(w, r, e);
+  w.EndArray();
+  w.EndObject();
+  return JsonLine(buffer);
+}
+
+void PrintText(const WhichReport& r) {
+  auto layer_label = [&](uint32_t layer) {
+    std::string label = "layer " + std::to_string(layer + 1);
+    if (const LayerSummary* row = RowOf(r, layer)) {
+      label += " (" + ShortDigest(row->digest.empty() ? row->diff_id : row->digest) + ")";
+      if (!row->created_by.empty()) label += " \"" + row->created_by.substr(0, 60) + "\"";
+    }
+    return label;
+  };
+  if (r.supplier) {
+    std::printf("%s: %s from %s\n", r.path.c_str(), MemberTypeName(r.supplier->type),
+                layer_label(r.supplier->layer).c_str());
+  } else if (r.present) {
+    std::printf("%s: directory implied by the paths below it\n", r.path.c_str());
+  } else {
+    std::printf("%s: not in the image\n", r.path.c_str());
+  }
+  for (const PathEvent& e : r.events) {
+    std::printf("  %s: %s%s\n", layer_label(e.layer).c_str(), Describe(e).c_str(),
+                &e == r.supplier ? "  <- supplies it" : "");
+  }
+}
+
 }  // namespace
 
 int RunWhich(const std::vector<std::string>& args) {
   ImageArgs image;
+  bool json = false;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -68,6 +167,10 @@ int RunWhich(const std::vector<std::string>& args) {
       return 0;
     }
     if (TakeImageOption(args, i, image)) continue;
+    if (arg == "--json") {
+      json = true;
+      continue;
+    }
     if (arg.size() > 1 && arg[0] == '-') UsageError("which", "unknown option " + arg);
     positional.push_back(arg);
   }
@@ -76,34 +179,18 @@ int RunWhich(const std::vector<std::string>& args) {
   auto path = NormalizeMemberPath(positional[1]);
   if (!path) UsageError("which", "invalid path " + positional[1]);
   ImageView view = OpenImageFromArgs(image);
-  std::vector<PathEvent> events = PathHistory(view.layers, *path);
-  std::vector<LayerSummary> rows = SummarizeLayers(view);
-  auto layer_label = [&](uint32_t layer) {
-    std::string label = "layer " + std::to_string(layer + 1);
-    for (const LayerSummary& row : rows) {
-      if (row.layer == layer) {
-        label += " (" + ShortDigest(row.digest.empty() ? row.diff_id : row.digest) + ")";
-        if (!row.created_by.empty()) label += " \"" + row.created_by.substr(0, 60) + "\"";
-      }
-    }
-    return label;
-  };
-  bool present = view.tree->Resolve(*path).has_value();
-  const PathEvent* supplier = present ? Supplier(events) : nullptr;
-  std::string shown = "/" + *path;
-  if (supplier) {
-    std::printf("%s: %s from %s\n", shown.c_str(), MemberTypeName(supplier->type),
-                layer_label(supplier->layer).c_str());
-  } else if (present) {
-    std::printf("%s: directory implied by the paths below it\n", shown.c_str());
+  WhichReport report;
+  report.path = "/" + *path;
+  report.events = PathHistory(view.layers, *path);
+  report.rows = SummarizeLayers(view);
+  report.present = view.tree->Resolve(*path).has_value();
+  report.supplier = report.present ? Supplier(report.events) : nullptr;
+  if (json) {
+    std::cout << ToJson(report);
   } else {
-    std::printf("%s: not in the image\n", shown.c_str());
+    PrintText(report);
   }
-  for (const PathEvent& e : events) {
-    std::printf("  %s: %s%s\n", layer_label(e.layer).c_str(), Describe(e).c_str(),
-                &e == supplier ? "  <- supplies it" : "");
-  }
-  return present ? 0 : ExitCodeFor(ErrorKind::kNotFound);
+  return report.present ? 0 : ExitCodeFor(ErrorKind::kNotFound);
 }
 
 }  // namespace imgmount

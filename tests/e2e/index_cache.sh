@@ -3,7 +3,8 @@
 # once (the second one's come from the cache, as -v says), the trees equal the umoci oracle cold
 # and warm, a corrupted or truncated cache file is rebuilt with a warning, a compressed archive's
 # own index is kept too, the cache directory follows --cache-dir, $XDG_CACHE_HOME and --no-cache,
-# a cache that cannot be written leaves the mount working, and `imgmount cache ls|gc|clear` behave.
+# a cache that cannot be written leaves the mount working, and `imgmount cache ls|gc|clear` behave
+# (`cache ls --json` agrees with lstat(2) and the .used files of the cache directory).
 source "$(dirname "$0")/lib.sh"
 
 CACHE="$WORK/cache"
@@ -113,6 +114,79 @@ grep -q "^$entries indexes" "$WORK/out.txt" || fail "cache ls: $(tail -1 "$WORK/
 grep -q "used by $WORK/plus" "$WORK/out.txt" || fail "cache ls does not name $WORK/plus"
 grep -q "used by $WORK/sample.tar" "$WORK/out.txt" || fail "cache ls does not name sample.tar"
 grep -q "archive" "$WORK/out.txt" || fail "cache ls does not list the archive"
+cp "$WORK/out.txt" "$WORK/cache-ls.txt"
+expect_exit 0 "cache ls --json" "$IMGMOUNT" cache ls --json --cache-dir "$CACHE"
+ls -las --block-size=1 "$CACHE" > "$WORK/cache-ls-l.txt"
+cat > "$WORK/check_cache_ls.py" << 'PYEOF'
+import datetime, hashlib, json, os, re, sys
+
+cache, listing, text, ls_l = sys.argv[1:5]
+def iso(seconds):
+    return datetime.datetime.fromtimestamp(seconds, datetime.timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%SZ")
+# The cache's files as `ls -las --block-size=1` lists them (allocated bytes first, name last),
+# by stem (the name up to its first dot).
+stem_re = re.compile(r"(sha256-[0-9a-f]{64}|sha512-[0-9a-f]{128}|(bound|archive)-[0-9a-f]{64})\.")
+allocated = {}
+for line in open(ls_l):
+    fields = line.split()
+    if len(fields) > 2 and fields[1].startswith("-") and stem_re.match(fields[-1]):
+        allocated[fields[-1]] = int(fields[0])
+files = {}
+for name in allocated:
+    files.setdefault(name.split(".")[0], []).append(name)
+stems = {s for s, names in files.items() if names != [s + ".lock"]}
+problems = []
+if set(allocated) != {n for n in os.listdir(cache) if stem_re.match(n)}:
+    problems.append(f"ls lists {sorted(allocated)}, listdir {sorted(os.listdir(cache))}")
+entries = json.load(open(listing))
+if sorted(e["stem"] for e in entries) != sorted(stems):
+    problems.append(f"stems {sorted(e['stem'] for e in entries)}, on disk {sorted(stems)}")
+text_rows = open(text).read().splitlines()
+for e in entries:
+    stem = e["stem"]
+    names = files.get(stem, [])
+    uses = []
+    if stem + ".used" in names:
+        for line in open(f"{cache}/{stem}.used"):
+            time, image = line.rstrip("\n").split(" ", 1)
+            uses.append({"image": image, "last_used": iso(int(time)),
+                         "last_used_unix": int(time)})
+    index = f"{cache}/{stem}.idx"
+    last = uses[0]["last_used_unix"] if uses else int(os.lstat(index).st_mtime)
+    kind, _, hex_part = stem.partition("-")
+    want = {"bytes": sum(allocated[n] for n in names), "images": uses, "last_used_unix": last,
+            "last_used": iso(last), "problem": None,
+            "kind": {"archive": "archive", "bound": "layer, this image only"}.get(kind, "layer")}
+    if kind == "sha256":
+        want["key"] = "sha256:" + hex_part
+    for key, value in want.items():
+        if e.get(key) != value:
+            problems.append(f"{stem}: {key} is {e.get(key)!r}, the directory says {value!r}")
+    if not e["key"]:
+        problems.append(f"{stem}: no key")
+        continue
+    if kind == "archive" and hashlib.sha256(e["key"].encode()).hexdigest() != hex_part:
+        problems.append(f"{stem}: archive key {e['key']!r} does not hash to the stem")
+    if e["hashes"] and stem + ".sums" not in names:
+        problems.append(f"{stem}: {e['hashes']} hashes without a .sums file")
+    # The text form's row of the same key shows the same time, members, hashes and kind.
+    pattern = r"(\S+ \S+|-) +\S+ \S+ +(\d+) +(\d+) +(.+?) +" + re.escape(e["key"])
+    rows = [m.groups() for m in map(lambda r: re.fullmatch(pattern, r), text_rows) if m]
+    shown = (e["last_used"][:-1].replace("T", " "), str(e["members"]), str(e["hashes"]), e["kind"])
+    if rows != [shown]:
+        problems.append(f"{stem}: {shown}, the text form shows {rows}")
+if [e["last_used_unix"] for e in entries] != sorted((e["last_used_unix"] for e in entries),
+                                                    reverse=True):
+    problems.append("entries are not most recently used first")
+for p in problems:
+    print(p)
+print(f"{len(entries)} entries checked")
+sys.exit(1 if problems else 0)
+PYEOF
+python_agrees "cache ls --json" "the cache directory" "$WORK/check_cache_ls.py" "$CACHE" \
+  "$WORK/out.txt" "$WORK/cache-ls.txt" "$WORK/cache-ls-l.txt"
+expect_exit 2 "cache gc --json" "$IMGMOUNT" cache gc --json --cache-dir "$CACHE"
 expect_exit 0 "cache gc keeps recent indexes" "$IMGMOUNT" cache gc --cache-dir "$CACHE"
 grep -q "removed 0 indexes" "$WORK/out.txt" || fail "gc removed recent indexes: $(cat "$WORK/out.txt")"
 stale=$(ls "$CACHE"/sha256-*.idx | head -1)
@@ -130,6 +204,8 @@ expect_exit 0 "cache clear" "$IMGMOUNT" cache clear --cache-dir "$CACHE"
 grep -q "removed $((entries - 1)) indexes" "$WORK/out.txt" || fail "clear: $(cat "$WORK/out.txt")"
 expect_exit 0 "cache ls after clear" "$IMGMOUNT" cache ls --cache-dir "$CACHE"
 grep -q "^0 indexes" "$WORK/out.txt" || fail "cache not empty after clear: $(cat "$WORK/out.txt")"
+expect_exit 0 "cache ls --json after clear" "$IMGMOUNT" cache ls --json --cache-dir "$CACHE"
+[ "$(cat "$WORK/out.txt")" = "[]" ] || fail "cache ls --json after clear: $(cat "$WORK/out.txt")"
 "$IMGMOUNT" ls -v --cache-dir "$CACHE" "$WORK/sample.tar" > /dev/null 2> "$WORK/after-clear.err"
 check_counts "sample after clear" "$WORK/after-clear.err" 0 4
 finish

@@ -41,13 +41,14 @@ finish() {
   say "all checks passed"
 }
 
-# mount_image IMAGE MOUNTPOINT [imgmount options...]: mounts in the background.
+# mount_image IMAGE MOUNTPOINT [imgmount options...]: mounts in the background and returns once
+# the image is fully indexed (tests of the lazy phase call imgmount themselves).
 mount_image() {
   local image=$1 mnt=$2
   shift 2
   mkdir -p "$mnt"
   MOUNTS+=("$mnt")
-  timeout 300 "$IMGMOUNT" "$@" "$image" "$mnt"
+  timeout 300 "$IMGMOUNT" --wait "$@" "$image" "$mnt"
 }
 
 unmount_image() {
@@ -83,6 +84,19 @@ compare_trees() {
     return 0
   fi
   say "ok: $what ($(wc -l < "$a") entries identical)"
+}
+
+# python_agrees WHAT ORACLE SCRIPT ARGS...: runs a Python checker (exit 0 if WHAT agrees with
+# ORACLE); the ok line quotes its last line, a failure the first 20 lines of its report.
+python_agrees() {
+  local what=$1 oracle=$2
+  shift 2
+  if python3 "$@" > "$WORK/check.txt"; then
+    say "ok: $what agrees with $oracle ($(tail -1 "$WORK/check.txt"))"
+  else
+    fail "$what disagrees with $oracle:"
+    head -20 "$WORK/check.txt"
+  fi
 }
 
 # expect_exit CODE WHAT COMMAND...: runs a command that must exit with CODE.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The FUSE-free verbs against independent oracles: `export` unpacks (GNU tar) to exactly the
 # tree umoci unpacks, for every format; `inspect` names the format, the layers (digests as
-# skopeo reports them, diff_ids from the config) and the history (as umoci stat reports it).
+# skopeo reports them, diff_ids from the config) and the history (as umoci stat reports it);
+# `verify --json` names exactly the digests that Python's hashlib finds wrong in the layout.
 source "$(dirname "$0")/lib.sh"
 
 "$FIXTURE" sample oci-dir none "$WORK/oracle-oci"
@@ -127,6 +128,67 @@ fi
 expect_exit 1 "verify of an image with a changed layer" "$IMGMOUNT" verify "$WORK/tampered"
 grep -q "^MISMATCH .*blob" "$WORK/out.txt" || fail "verify did not report the blob mismatch"
 grep -q "^MISMATCH .*diff_id" "$WORK/out.txt" || fail "verify did not report the diff_id mismatch"
+
+# verify --json against the layout read by Python: the digests index.json, the manifest and the
+# config state, each blob hashed by hashlib (layers gunzipped for the diff_id); the checks that
+# fail must be exactly those where the two differ, and the exit code stays 1 on a mismatch.
+cat > "$WORK/check_verify.py" << 'PYEOF'
+import gzip, hashlib, json, sys
+
+layout, report, want_ok = sys.argv[1], sys.argv[2], sys.argv[3] == "ok"
+def path(digest):
+    return "blobs/sha256/" + digest.split(":")[1]
+def sha(data):
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+def blob(digest):
+    return open(f"{layout}/{path(digest)}", "rb").read()
+manifest_digest = json.load(open(f"{layout}/index.json"))["manifests"][0]["digest"]
+manifest = json.loads(blob(manifest_digest))
+config_digest = manifest["config"]["digest"]
+diff_ids = json.loads(blob(config_digest))["rootfs"]["diff_ids"]
+want = [("manifest", None, path(manifest_digest), manifest_digest, sha(blob(manifest_digest))),
+        ("config", None, path(config_digest), config_digest, sha(blob(config_digest)))]
+for n, (layer, diff_id) in enumerate(zip(manifest["layers"], diff_ids), 1):
+    data = blob(layer["digest"])
+    stream = gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+    want.append(("blob", n, path(layer["digest"]), layer["digest"], sha(data)))
+    want.append(("diff_id", n, path(layer["digest"]), diff_id, sha(stream)))
+doc = json.load(open(report))
+got = [(c["what"], c["layer"], c["path"], c["expected"], c["computed"]) for c in doc["checks"]]
+problems = []
+if got != want:
+    problems.append(f"checks {got}, hashlib says {want}")
+bad = [c for c in doc["checks"] if c["ok"] is not (c["expected"] == c["computed"])]
+if bad:
+    problems.append(f"ok disagrees with the digests: {bad}")
+mismatched = sorted((w[0], w[1]) for w in want if w[3] != w[4])
+failed = sorted((c["what"], c["layer"]) for c in doc["checks"] if c["ok"] is False)
+if failed != mismatched:
+    problems.append(f"failed checks {failed}, hashlib finds {mismatched} wrong")
+if want_ok != (not mismatched):
+    problems.append(f"the test expected the image to be {sys.argv[3]}")
+if doc["ok"] != (not mismatched) or doc["mismatches"] != len(mismatched):
+    problems.append(f"overall ok {doc['ok']}, mismatches {doc['mismatches']}")
+if doc["image"] != layout:
+    problems.append(f"image {doc['image']!r}")
+for p in problems:
+    print(p)
+print(f"{len(got)} checks, {len(failed)} failed: {failed}")
+sys.exit(1 if problems else 0)
+PYEOF
+for case in "0 intact oci-dir" "1 tampered tampered"; do
+  read -r code state dir <<< "$case"
+  expect_exit "$code" "verify --json of the $state image" "$IMGMOUNT" verify --json "$WORK/$dir"
+  [ "$(wc -l < "$WORK/out.txt")" -eq 1 ] || fail "verify --json printed more than one line"
+  want=ok
+  [ "$state" = tampered ] && want=tampered
+  python_agrees "verify --json of the $state image" hashlib "$WORK/check_verify.py" \
+    "$WORK/$dir" "$WORK/out.txt" "$want"
+done
+grep -q '"what":"blob","layer":[0-9]*,[^}]*"ok":false' "$WORK/out.txt" ||
+  fail "verify --json of the tampered image names no failed blob check"
+expect_exit 0 "verify --help names --json" "$IMGMOUNT" verify --help
+grep -q -- "--json" "$WORK/out.txt" || fail "verify --help does not name --json"
 expect_exit 5 "indexing refuses a changed compressed layer" "$IMGMOUNT" ls "$WORK/tampered" /
 grep -q "mismatch" "$WORK/err.txt" || fail "the refusal does not say mismatch: $(cat "$WORK/err.txt")"
 finish

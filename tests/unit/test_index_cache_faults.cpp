@@ -26,6 +26,7 @@ using testing::CountContaining;
 using testing::Opened;
 using testing::OpenWithCache;
 using testing::TempDir;
+using testing::TestMount;
 
 // Every .idx in `cache` reads back as a valid layer or archive index, and no temporary is left.
 void CheckCacheFiles(const std::string& cache) {
@@ -38,24 +39,6 @@ void CheckCacheFiles(const std::string& cache) {
     CHECK(entry.problem.empty());
   }
 }
-
-// Mounts a filesystem for the test and unmounts it afterwards; ok() is false without privileges.
-class TestMount {
- public:
-  TestMount(const char* source, const std::string& target, const char* type, unsigned long flags,
-            const char* data)
-      : target_(target) {
-    mounted_ = ::mount(source, target.c_str(), type, flags, data) == 0;
-  }
-  ~TestMount() {
-    if (mounted_) ::umount2(target_.c_str(), MNT_DETACH);
-  }
-  bool ok() const { return mounted_; }
-
- private:
-  std::string target_;
-  bool mounted_ = false;
-};
 
 }  // namespace
 

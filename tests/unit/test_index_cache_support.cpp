@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,16 @@
 #include "tests/unit/test_union_support.h"
 
 namespace imgmount::testing {
+
+TestMount::TestMount(const char* source, const std::string& target, const char* type,
+                     unsigned long flags, const char* data)
+    : target_(target) {
+  mounted_ = ::mount(source, target.c_str(), type, flags, data) == 0;
+}
+
+TestMount::~TestMount() {
+  if (mounted_) ::umount2(target_.c_str(), MNT_DETACH);
+}
 
 TempDir::TempDir() {
   std::string pattern = "/tmp/imgmount-test-XXXXXX";

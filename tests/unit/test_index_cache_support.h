@@ -35,6 +35,23 @@ class TempDir {
   std::string path_;
 };
 
+/// Mounts a filesystem for the test and unmounts it afterwards; ok() is false without privileges.
+class TestMount {
+ public:
+  /// mount(2) with these arguments.
+  TestMount(const char* source, const std::string& target, const char* type, unsigned long flags,
+            const char* data);
+  ~TestMount();
+  TestMount(const TestMount&) = delete;
+  TestMount& operator=(const TestMount&) = delete;
+  /// Whether the mount succeeded.
+  bool ok() const { return mounted_; }
+
+ private:
+  std::string target_;
+  bool mounted_ = false;
+};
+
 /// A layer blob of `tar` compressed with `method`, with both digests set as a manifest would.
 LayerBlob MakeBlob(const std::string& tar, Compression method, size_t frame_size = 64 * 1024);
 

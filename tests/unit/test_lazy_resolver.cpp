@@ -1,5 +1,6 @@
 // The lazy resolver must answer every path exactly as the full union build does: checked on
-// hand-made stacks for each rule and on thousands of random stacks over a small name space.
+// hand-made stacks for each rule and on thousands of random stacks over a small name space, with
+// the same inode numbers.
 #include <catch2/catch.hpp>
 #include <random>
 #include <set>
@@ -56,6 +57,10 @@ std::string Disagreement(const std::vector<std::shared_ptr<const LayerIndex>>& l
     bool ok = implied ? source.kind == PathSource::Kind::kImpliedDir
                       : source.kind == PathSource::Kind::kMember && source.layer == inode.layer &&
                             source.member == inode.member && source.type == inode.type;
+    if (ok && InoOf(source, path) != inode.ino) {
+      return "/" + path + ": inode number " + std::to_string(InoOf(source, path)) + " lazily, " +
+             std::to_string(inode.ino) + " in the full build" + Dump(layers);
+    }
     if (!ok) {
       return "/" + path + ": full build has layer " + std::to_string(inode.layer) + " member " +
              std::to_string(inode.member) + ", resolver kind " +

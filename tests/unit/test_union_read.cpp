@@ -1,7 +1,6 @@
 // Tests of the frozen union tree: content reads (plain and sparse), SeekData, StoredBytes,
 // deterministic inode ids, malformed data, and the build time of a large tree.
 #include <catch2/catch.hpp>
-#include <chrono>
 
 #include "layers/error.h"
 #include "test_union_support.h"
@@ -180,7 +179,7 @@ TEST_CASE("union: deep paths and a build without a warning sink", "[union]") {
   CHECK(tree->inode(*tree->Resolve(path)).size == 4);
 }
 
-TEST_CASE("union: 200k entries build quickly", "[union][perf]") {
+TEST_CASE("union: 200k entries with whiteouts and hardlinks", "[union]") {
   LayerMaker base("base");
   LayerMaker upper("upper");
   for (int d = 0; d < 1000; ++d) {
@@ -191,12 +190,14 @@ TEST_CASE("union: 200k entries build quickly", "[union][perf]") {
     upper.Hardlink(dir + "/link", dir + "/file8");
   }
   std::vector<std::shared_ptr<const LayerIndex>> layers = {base.Make(), upper.Make()};
-  auto start = std::chrono::steady_clock::now();
   auto tree = UnionTree::Build(layers);
-  double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  WARN("built 201k entries in " << seconds << " s");
   CHECK(tree->inode_count() == 1 + 2 + 1000 + 1000 * 199);
-  CHECK(seconds < 5.0);  // a loose bound: sanitizer builds run several times slower
+  auto link = tree->Resolve("usr/share/dir999/link");
+  auto target = tree->Resolve("usr/share/dir999/file8");
+  REQUIRE(link);
+  CHECK(link == target);
+  CHECK(tree->inode(*target).nlink == 2);
+  CHECK_FALSE(tree->Resolve("usr/share/dir999/file7"));
 }
 
 }  // namespace

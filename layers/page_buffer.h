@@ -1,0 +1,39 @@
+// Memory for decoded spans taken straight from the kernel, so that it goes back to the system as
+// soon as a span is evicted, whatever malloc's arenas and thresholds would keep.
+#pragma once
+
+#include <cstddef>
+
+namespace imgmount {
+
+/// A writable buffer in an anonymous mapping of its own (below 256 KiB: on the heap), unmapped
+/// when destroyed.
+class PageBuffer {
+ public:
+  /// An empty buffer.
+  PageBuffer() = default;
+  /// A buffer of `size` bytes with their pages populated up front; throws Error on failure.
+  explicit PageBuffer(size_t size);
+  ~PageBuffer();
+  /// Takes over `other`'s mapping, leaving it empty.
+  PageBuffer(PageBuffer&& other) noexcept;
+  /// Releases this buffer's mapping, then takes over `other`'s.
+  PageBuffer& operator=(PageBuffer&& other) noexcept;
+  PageBuffer(const PageBuffer&) = delete;
+  PageBuffer& operator=(const PageBuffer&) = delete;
+
+  /// The first byte, or null for an empty buffer.
+  std::byte* get() const { return data_; }
+
+  /// Bytes usable from get().
+  size_t size() const { return size_; }
+
+ private:
+  void Release() noexcept;
+
+  std::byte* data_ = nullptr;
+  size_t size_ = 0;
+  size_t mapped_ = 0;  // bytes mapped; 0 for a heap block
+};
+
+}  // namespace imgmount
