@@ -58,8 +58,7 @@ std::shared_ptr<const FileSource> FileSource::FromFd(int fd, const std::string& 
   }
   int flags = ::fcntl(fd, F_GETFL);
   if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
-  return std::shared_ptr<const FileSource>(
-      new FileSource(fd, path, static_cast<uint64_t>(st.st_size), st.st_dev, st.st_ino));
+  return std::shared_ptr<const FileSource>(new FileSource(fd, path, st));
 }
 
 FileSource::~FileSource() {
@@ -83,7 +82,29 @@ size_t FileSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
     }
     done += static_cast<size_t>(n);
   }
+  CheckUnchanged();
   return done;
+}
+
+FileSource::FileSource(int fd, std::string path, const struct stat& st)
+    : fd_(fd),
+      path_(std::move(path)),
+      size_(static_cast<uint64_t>(st.st_size)),
+      dev_(st.st_dev),
+      ino_(st.st_ino),
+      mtime_sec_(st.st_mtim.tv_sec),
+      mtime_nsec_(st.st_mtim.tv_nsec) {}
+
+void FileSource::CheckUnchanged() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) ThrowSystemError("stat " + path_);
+  if (static_cast<uint64_t>(st.st_size) != size_ || st.st_mtim.tv_sec != mtime_sec_ ||
+      st.st_mtim.tv_nsec != mtime_nsec_) {
+    throw Error(ErrorKind::kIntegrity, EIO,
+                path_ +
+                    ": changed on disk while in use (size or modification time differs); "
+                    "its data is no longer served: unmount and mount it again");
+  }
 }
 
 SliceSource::SliceSource(SourcePtr base, uint64_t offset, uint64_t size, std::string name)

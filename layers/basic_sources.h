@@ -1,6 +1,8 @@
 // The plain byte sources: a file read with pread, a slice of another source, and bytes in memory.
 #pragma once
 
+#include <sys/stat.h>
+
 #include <string>
 
 #include "layers/byte_source.h"
@@ -8,7 +10,9 @@
 namespace imgmount {
 
 /// A regular file read with pread; opened with O_NOFOLLOW|O_NONBLOCK and required to be a
-/// regular file, so a fifo or device posing as a blob cannot hang or flood the reader.
+/// regular file, so a fifo or device posing as a blob cannot hang or flood the reader. Every read
+/// checks (one fstat) that the file still has the size and modification time it was opened
+/// with, so a file rewritten underneath gives EIO, never bytes other than the indexed ones.
 class FileSource final : public ByteSource {
  public:
   /// Opens `path` (relative paths resolve against `dir_fd`, AT_FDCWD by default). Throws Error.
@@ -27,13 +31,15 @@ class FileSource final : public ByteSource {
   std::pair<uint64_t, uint64_t> Identity() const { return {dev_, ino_}; }
 
  private:
-  FileSource(int fd, std::string path, uint64_t size, uint64_t dev, uint64_t ino)
-      : fd_(fd), path_(std::move(path)), size_(size), dev_(dev), ino_(ino) {}
+  FileSource(int fd, std::string path, const struct stat& st);
+  void CheckUnchanged() const;
   int fd_;
   std::string path_;
   uint64_t size_;
   uint64_t dev_;
   uint64_t ino_;
+  int64_t mtime_sec_;
+  int64_t mtime_nsec_;
 };
 
 /// A window [offset, offset+size) of another source, e.g. a blob inside an outer tar.

@@ -1,4 +1,5 @@
 // imgmount's entry point: dispatches to the mount or to a FUSE-free command.
+#include <malloc.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -22,10 +23,18 @@ void RaiseOpenFileLimit() {
   ::setrlimit(RLIMIT_NOFILE, &limit);
 }
 
+// Keeps glibc to two malloc arenas: with one arena per thread, the many FUSE and decoder
+// threads each keep freed memory of their own, which made the daemon's resident size under eight
+// parallel readers 63 MiB instead of 49 MiB (cache_mb=4, tests/e2e/load.sh's image).
+void LimitMallocArenas() {
+  ::mallopt(M_ARENA_MAX, 2);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   RaiseOpenFileLimit();
+  LimitMallocArenas();
   std::vector<std::string> args(argv + 1, argv + argc);
   return imgmount::RunReportingErrors([&]() -> int {
     if (args.empty()) {

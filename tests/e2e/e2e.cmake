@@ -1,6 +1,6 @@
 # Mounted end-to-end tests: one bash script each, run with the built tools in the environment.
 set(IMGMOUNT_E2E_TESTS formats real_images diff diff_hashes mount_behaviour selection verbs
-  verbs_json index_cache lazy_mount hostile)
+  verbs_json index_cache lazy_mount hostile load)
 foreach(name ${IMGMOUNT_E2E_TESTS})
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
     add_test(NAME e2e_${name}
@@ -9,7 +9,10 @@ foreach(name ${IMGMOUNT_E2E_TESTS})
         FIXTURE=$<TARGET_FILE:imgmount-fixture>
         TREEDUMP=$<TARGET_FILE:imgmount-treedump>
         IMGMOUNT_SOURCE_DIR=${PROJECT_SOURCE_DIR}
+        IMGMOUNT_SANITIZE=${IMGMOUNT_SANITIZE}
         bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
     set_tests_properties(e2e_${name} PROPERTIES LABELS e2e TIMEOUT 900)
   endif()
 endforeach()
+# The parallel readers also run on the thread-sanitizer build (scripts/test.sh selects "tsan").
+set_tests_properties(e2e_load PROPERTIES LABELS "e2e;tsan")

@@ -300,6 +300,31 @@ TEST_CASE("compressed passes hash even when the reader skips", "[bytesource]") {
   }
 }
 
+TEST_CASE("a file changed on disk while open is refused, never read", "[bytesource]") {
+  std::string ref = testing::MakeText(100000, 5);
+  testing::TempFile file(ref);
+  auto source = FileSource::Open(file.path());
+  CHECK(testing::ReadString(*source, 1000, 100) == ref.substr(1000, 100));
+
+  std::string changed = ref;
+  changed[1050] = static_cast<char>(changed[1050] ^ 1);
+  file.Write(changed);  // same size, new content
+  file.SetModificationTime({12345, 678});
+  try {
+    testing::ReadString(*source, 1000, 100);
+    FAIL("a read of the rewritten file succeeded");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kIntegrity);
+    CHECK(e.errno_value() == EIO);
+    CHECK_THAT(e.what(), Catch::Contains(file.path()) && Catch::Contains("changed on disk"));
+  }
+
+  auto reopened = FileSource::Open(file.path());
+  CHECK(testing::ReadString(*reopened, 1000, 100) == changed.substr(1000, 100));
+  file.Write(changed.substr(0, 500));  // truncated underneath
+  CHECK_THROWS_AS(testing::ReadString(*reopened, 0, 100), Error);
+}
+
 TEST_CASE("sniffing codecs", "[bytesource]") {
   CHECK(SniffCodec(*testing::Mem(testing::GzipMember("x"))) == Codec::kGzip);
   CHECK(SniffCodec(*testing::Mem(testing::ZstdFrame("x"))) == Codec::kZstd);

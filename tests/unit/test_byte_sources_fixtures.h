@@ -3,8 +3,10 @@
 // temporary files.
 #pragma once
 
+#include <fcntl.h>
 #include <isa-l/igzip_lib.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -219,10 +221,23 @@ class TempFile {
     out.write(contents.data(), static_cast<std::streamsize>(contents.size()));
   }
 
+  /// Overwrites bytes in place and puts the modification time back, as a change that the
+  /// file's size and mtime cannot reveal (only checksums can).
   void Patch(uint64_t offset, std::string_view bytes) const {
-    std::fstream out(path_, std::ios::binary | std::ios::in | std::ios::out);
-    out.seekp(static_cast<std::streamoff>(offset));
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    struct stat before {};
+    if (::stat(path_.c_str(), &before) != 0) throw std::runtime_error("stat");
+    {
+      std::fstream out(path_, std::ios::binary | std::ios::in | std::ios::out);
+      out.seekp(static_cast<std::streamoff>(offset));
+      out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    SetModificationTime(before.st_mtim);
+  }
+
+  /// Sets the file's modification time.
+  void SetModificationTime(const struct timespec& mtime) const {
+    struct timespec times[2] = {{0, UTIME_OMIT}, mtime};
+    if (::utimensat(AT_FDCWD, path_.c_str(), times, 0) != 0) throw std::runtime_error("utimensat");
   }
 
   const std::string& path() const { return path_; }
