@@ -44,12 +44,13 @@ std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
   std::string raw_name = raw ? raw : "";
   auto path = NormalizeMemberPath(raw_name);
   if (!path) {
-    if (warn) warn(layer + ": ignoring member with unsafe name \"" + raw_name + "\"");
+    if (warn)
+      warn(layer + ": ignoring member with unsafe name \"" + PrintableName(raw_name) + "\"");
     return std::nullopt;
   }
   auto type = TypeOf(entry);
   if (!type) {
-    if (warn) warn(layer + ": ignoring member " + *path + " of unsupported type");
+    if (warn) warn(layer + ": ignoring member " + PrintableName(*path) + " of unsupported type");
     return std::nullopt;
   }
   NewMember m;
@@ -80,7 +81,8 @@ std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
   } else if (m.type == MemberType::kHardlink) {
     auto target = NormalizeMemberPath(archive_entry_hardlink(entry));
     if (!target || target->empty()) {
-      if (warn) warn(layer + ": ignoring hardlink " + m.path + " with unsafe target");
+      if (warn)
+        warn(layer + ": ignoring hardlink " + PrintableName(m.path) + " with unsafe target");
       return std::nullopt;
     }
     m.link_target = std::move(*target);

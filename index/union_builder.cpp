@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "layers/error.h"
+#include "layers/tar_path.h"
 
 namespace imgmount {
 
@@ -214,7 +215,7 @@ void UnionBuilder::Warn(const Layer& layer, const TarMember& member,
   if (!warn_) return;
   std::string label = layer.index_ptr->name().empty() ? "layer " + std::to_string(layer.index)
                                                       : layer.index_ptr->name();
-  warn_(label + ": /" + std::string(member.path) + ": " + what);
+  warn_(label + ": /" + PrintableName(member.path) + ": " + what);
 }
 
 }  // namespace imgmount

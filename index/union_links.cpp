@@ -6,6 +6,7 @@
 // pointed at the target or removed. Links into the AUFS directory ".wh..wh.plnk/" resolve to the
 // hidden file stored there by the same layer (old docker AUFS exports).
 #include "index/union_builder.h"
+#include "layers/tar_path.h"
 
 namespace imgmount {
 
@@ -122,7 +123,7 @@ uint32_t UnionBuilder::ResolveChain(Layer& layer, uint32_t first) {
 void UnionBuilder::DropLink(Layer& layer, uint32_t member, uint32_t dir, std::string_view name,
                             const std::string& why) {
   const TarMember m = layer.index_ptr->member(member);
-  Warn(layer, m, "hardlink to /" + std::string(m.link_target) + " dropped: " + why);
+  Warn(layer, m, "hardlink to /" + PrintableName(m.link_target) + " dropped: " + why);
   // The link member replaced whatever was at its path before it failed, as in tar extraction.
   Children& children = nodes_[dir].children;
   auto it = children.find(name);

@@ -65,4 +65,32 @@ std::string_view BaseName(std::string_view path) {
   return slash == std::string_view::npos ? path : path.substr(slash + 1);
 }
 
+std::string PrintableName(std::string_view name) {
+  constexpr size_t kLimit = 200;
+  constexpr size_t kHead = 120;
+  constexpr size_t kTail = 40;
+  auto escape = [](std::string_view part, std::string& out) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (char c : part) {
+      auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x20 || byte == 0x7f || c == '\\') {
+        out += "\\x";
+        out += kHex[byte >> 4];
+        out += kHex[byte & 15];
+      } else {
+        out += c;
+      }
+    }
+  };
+  std::string out;
+  if (name.size() <= kLimit) {
+    escape(name, out);
+    return out;
+  }
+  escape(name.substr(0, kHead), out);
+  out += "...(" + std::to_string(name.size()) + " bytes)...";
+  escape(name.substr(name.size() - kTail), out);
+  return out;
+}
+
 }  // namespace imgmount

@@ -25,4 +25,8 @@ std::string_view ParentPath(std::string_view path);
 /// The last component of a normalised path.
 std::string_view BaseName(std::string_view path);
 
+/// A name from an image made fit for a message: control bytes and backslashes escaped as \xNN
+/// (no forged lines), and a name over 200 bytes cut in the middle with its length stated.
+std::string PrintableName(std::string_view name);
+
 }  // namespace imgmount

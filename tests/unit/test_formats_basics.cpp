@@ -34,6 +34,14 @@ TEST_CASE("joining inside never climbs above the root", "[formats]") {
   CHECK(BaseName("a/b/c") == "c");
 }
 
+TEST_CASE("names in messages are escaped and shortened", "[formats]") {
+  CHECK(PrintableName("usr/bin/env") == "usr/bin/env");
+  CHECK(PrintableName(std::string("a\nb\0c\\", 6)) == "a\\x0ab\\x00c\\x5c");
+  std::string long_name = std::string(150, 'h') + std::string(10000, 'm') + std::string(50, 't');
+  std::string shown = PrintableName(long_name);
+  CHECK(shown == std::string(120, 'h') + "...(10200 bytes)..." + std::string(40, 't'));
+}
+
 TEST_CASE("only well-formed digests become blob paths", "[formats]") {
   std::string good = "sha256:" + std::string(64, 'a');
   CHECK(IsValidDigest(good));
