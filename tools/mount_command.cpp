@@ -198,6 +198,21 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   return session;
 }
 
+// Ends the serving process with `result`. Once the indexing has ended, its threads and the
+// progress `watcher` are joined first (an orderly end the thread sanitizer can check); a layer
+// still being indexed is not waited for.
+[[noreturn]] void ExitAfterServing(int result, std::shared_ptr<LazyImage>& image,
+                                   std::thread& watcher) {
+  std::fflush(nullptr);
+  if (image->Finished()) {
+    watcher.join();
+    image.reset();
+  } else {
+    watcher.detach();
+  }
+  ::_exit(result);
+}
+
 // The mount process: mounts, says "OK" (or why not) through `report_fd`, and serves. The layers
 // go on being indexed in the background, their progress reported until the indexing ends.
 [[noreturn]] void RunChild(MountArgs& args, int report_fd) {
@@ -213,10 +228,10 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   }
   Send(report_fd, "O\n");
   Detach();
-  std::thread([image, report_fd] { ReportProgress(*image, report_fd); }).detach();
+  std::thread reporter([image, report_fd] { ReportProgress(*image, report_fd); });
   int result = session->Serve();
   session.reset();
-  ::_exit(result);  // the indexing threads need no orderly end
+  ExitAfterServing(result, image, reporter);
 }
 
 volatile std::sig_atomic_t interrupted = 0;
@@ -368,7 +383,7 @@ int RunForeground(MountArgs& args) {
   for (uint32_t k = 0; k < image->layer_count(); ++k) {
     labels.push_back(LayerName(k, image->image().layers[k]));
   }
-  std::thread([image, labels = std::move(labels), quiet = args.image.quiet]() mutable {
+  std::thread watcher([image, labels = std::move(labels), quiet = args.image.quiet]() mutable {
     bool terminal = !quiet && ::isatty(STDERR_FILENO);
     ProgressDisplay display(stderr, std::move(labels));
     while (!image->WaitFinished(0.25)) {
@@ -380,11 +395,10 @@ int RunForeground(MountArgs& args) {
     } catch (const std::exception& e) {
       PrintWarning(std::string(e.what()) + "; paths that need that layer fail with EIO");
     }
-  }).detach();
+  });
   int result = session->Serve();
   session.reset();
-  std::fflush(nullptr);
-  ::_exit(result);  // the indexing threads need no orderly end
+  ExitAfterServing(result, image, watcher);
 }
 
 }  // namespace
