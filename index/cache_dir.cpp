@@ -13,8 +13,8 @@
 #include <span>
 
 #include "layers/digest.h"
+#include "layers/hasher.h"
 #include "layers/section_file.h"
-#include "layers/sha256.h"
 
 namespace imgmount {
 
@@ -27,7 +27,7 @@ constexpr char kTag[] =
     "# This file is a cache directory tag created by imgmount (layer indexes).\n";
 
 std::string HashHex(const std::string& text) {
-  Sha256 hash;
+  Hasher hash;
   hash.Update(std::as_bytes(std::span(text)));
   std::string digest = hash.Finish();
   return digest.substr(digest.find(':') + 1);

@@ -3,7 +3,7 @@
 #include "index/cache_dir.h"
 #include "index/member_data.h"
 #include "layers/error.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 
 namespace imgmount {
 
@@ -53,7 +53,7 @@ ContentHash ContentHashes::Compute(const LayerIndex& layer, uint32_t member) {
   }
   const TarMember m = layer.member(member);
   if (buffer_.empty()) buffer_.resize(kReadBytes);
-  Sha256 sha;
+  Hasher sha;
   for (uint64_t offset = 0; offset < m.size;) {
     size_t n = ReadMemberData(layer, m, offset, buffer_);
     if (n == 0) {

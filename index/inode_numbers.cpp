@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 
 namespace imgmount {
 
@@ -15,7 +15,7 @@ bool InoToMember(uint64_t ino, uint32_t& layer, uint32_t& member) {
 }
 
 uint64_t DirectoryIno(std::string_view path) {
-  Sha256 hash;
+  Hasher hash;
   hash.Update(std::as_bytes(std::span(path.data(), path.size())));
   std::string hex = hash.Finish();  // "sha256:" + 64 hex digits
   uint64_t value = std::stoull(hex.substr(7, 16), nullptr, 16);

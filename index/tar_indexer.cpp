@@ -143,7 +143,10 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
     warn(name + ": media type " + blob.media_type + " but the content is " + CodecName(codec));
   }
   LayerIndexBuilder builder;
-  auto pass = DecodePass::Start(blob.blob, codec, name, options);
+  DecodeOptions pass_options = options;
+  pass_options.blob_algorithm = AlgorithmOf(blob.digest);
+  pass_options.stream_algorithm = AlgorithmOf(blob.diff_id);
+  auto pass = DecodePass::Start(blob.blob, codec, name, pass_options);
   {
     TarWalker walker(*pass, name);
     while (archive_entry* entry = walker.Next()) {

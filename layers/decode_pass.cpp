@@ -6,7 +6,7 @@
 #include "layers/gzip_inflate.h"
 #include "layers/gzip_pass.h"
 #include "layers/gzip_source.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 #include "layers/span_cache.h"
 #include "layers/zstd_pass.h"
 #include "layers/zstd_source.h"
@@ -18,8 +18,13 @@ namespace {
 // The pass over an uncompressed blob: the blob is the stream, and skipping reads nothing.
 class PlainPass final : public DecodePass {
  public:
-  PlainPass(SourcePtr blob, bool hash)
-      : blob_(std::move(blob)), hash_(hash ? std::make_unique<Sha256>() : nullptr) {
+  PlainPass(SourcePtr blob, const DecodeOptions& options) : blob_(std::move(blob)) {
+    if (options.hash) {
+      blob_hash_ = std::make_unique<Hasher>(options.blob_algorithm);
+      if (options.stream_algorithm != options.blob_algorithm) {
+        stream_hash_ = std::make_unique<Hasher>(options.stream_algorithm);
+      }
+    }
     index_.codec = Codec::kNone;
     index_.blob_size = index_.stream_size = blob_->Size();
     CheckEnd();
@@ -27,7 +32,10 @@ class PlainPass final : public DecodePass {
 
   size_t Read(std::span<std::byte> dst) override {
     size_t n = blob_->ReadAt(position_, dst);
-    if (hash_ && !skipped_) hash_->Update(dst.first(n));
+    if (blob_hash_ && !skipped_) {
+      blob_hash_->Update(dst.first(n));
+      if (stream_hash_) stream_hash_->Update(dst.first(n));
+    }
     position_ += n;
     CheckEnd();
     return n;
@@ -48,25 +56,31 @@ class PlainPass final : public DecodePass {
     return blob_;
   }
 
-  std::string BlobDigest() const override { return digest_; }
-  std::string StreamDigest() const override { return digest_; }
+  std::string BlobDigest() const override { return blob_digest_; }
+  std::string StreamDigest() const override { return stream_hash_ ? stream_digest_ : blob_digest_; }
   const StreamIndex& Index() const override { return index_; }
 
  private:
+  // The blob is the stream: one hasher serves both digests unless they name other algorithms.
   void CheckEnd() {
-    if (position_ < index_.stream_size || !hash_ || finished_hash_) return;
+    if (position_ < index_.stream_size || !blob_hash_ || finished_hash_) return;
     finished_hash_ = true;
-    std::string digest = hash_->Finish();
-    if (!skipped_) digest_ = digest;
+    std::string blob_digest = blob_hash_->Finish();
+    std::string stream_digest = stream_hash_ ? stream_hash_->Finish() : "";
+    if (skipped_) return;
+    blob_digest_ = std::move(blob_digest);
+    stream_digest_ = std::move(stream_digest);
   }
 
   SourcePtr blob_;
-  std::unique_ptr<Sha256> hash_;
+  std::unique_ptr<Hasher> blob_hash_;
+  std::unique_ptr<Hasher> stream_hash_;
   StreamIndex index_;
   uint64_t position_ = 0;
   bool skipped_ = false;
   bool finished_hash_ = false;
-  std::string digest_;
+  std::string blob_digest_;
+  std::string stream_digest_;
 };
 
 [[noreturn]] void BadIndex(const std::string& name, const std::string& what) {
@@ -103,7 +117,7 @@ std::unique_ptr<DecodePass> DecodePass::Start(SourcePtr blob, Codec codec, std::
   if (name.empty()) name = blob->Describe();
   switch (codec) {
     case Codec::kNone:
-      return std::make_unique<PlainPass>(std::move(blob), options.hash);
+      return std::make_unique<PlainPass>(std::move(blob), options);
     case Codec::kGzip:
       return std::make_unique<GzipPass>(std::move(blob), std::move(name), options);
     case Codec::kZstd:

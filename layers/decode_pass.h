@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "layers/byte_source.h"
+#include "layers/digest.h"
 
 namespace imgmount {
 
@@ -28,8 +29,12 @@ const char* CodecName(Codec codec);
 struct DecodeOptions {
   /// Distance in uncompressed bytes between access points (gzip) or cache spans.
   uint64_t span_bytes = 2u << 20;
-  /// Also compute SHA-256 of the compressed blob and of the uncompressed stream.
+  /// Also compute the digests of the compressed blob and of the uncompressed stream.
   bool hash = true;
+  /// The hash function of the blob's digest (the manifest's layer digest names it).
+  DigestAlgorithm blob_algorithm = DigestAlgorithm::kSha256;
+  /// The hash function of the stream's digest (the config's diff_id names it).
+  DigestAlgorithm stream_algorithm = DigestAlgorithm::kSha256;
   /// Capacity of the decoded-span cache a source creates for itself when `cache` is null.
   uint64_t cache_bytes = 64u << 20;
   /// A cache shared by several sources (e.g. every layer of a mount); null means one per source.

@@ -45,4 +45,12 @@ std::optional<std::string> DigestFromBlobPath(std::string_view path) {
   return digest;
 }
 
+DigestAlgorithm AlgorithmOf(std::string_view digest) {
+  return digest.starts_with("sha512:") ? DigestAlgorithm::kSha512 : DigestAlgorithm::kSha256;
+}
+
+const char* DigestAlgorithmName(DigestAlgorithm algorithm) {
+  return algorithm == DigestAlgorithm::kSha512 ? "sha512" : "sha256";
+}
+
 }  // namespace imgmount

@@ -8,6 +8,15 @@
 
 namespace imgmount {
 
+/// The hash functions a digest may name.
+enum class DigestAlgorithm { kSha256, kSha512 };
+
+/// The algorithm a digest names: kSha512 for "sha512:...", else kSha256.
+DigestAlgorithm AlgorithmOf(std::string_view digest);
+
+/// "sha256" or "sha512".
+const char* DigestAlgorithmName(DigestAlgorithm algorithm);
+
 /// Whether `digest` is "sha256:" + 64 or "sha512:" + 128 lower-case hex digits.
 bool IsValidDigest(std::string_view digest);
 

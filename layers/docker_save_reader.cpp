@@ -2,9 +2,9 @@
 // {Config, RepoTags, Layers} whose paths are relative to the archive root.
 #include "layers/digest.h"
 #include "layers/error.h"
+#include "layers/hasher.h"
 #include "layers/image_candidates.h"
 #include "layers/json.h"
-#include "layers/sha256.h"
 #include "layers/tar_path.h"
 
 namespace imgmount {
@@ -18,8 +18,8 @@ std::string ReadVerifiedSmallFile(const ImageFiles& files, const std::string& pa
                                   const std::string& digest, const std::string& name,
                                   const char* what) {
   std::string content = ReadSmallFile(files, path);
-  if (digest.starts_with("sha256:") && IsValidDigest(digest)) {
-    Sha256 hash;
+  if (IsValidDigest(digest)) {
+    Hasher hash(AlgorithmOf(digest));
     hash.Update(std::as_bytes(std::span(content.data(), content.size())));
     std::string actual = hash.Finish();
     if (actual != digest) {

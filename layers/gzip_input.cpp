@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 
 namespace imgmount {
 
@@ -15,7 +15,7 @@ constexpr uint64_t kLookBehind = 64;
 
 }  // namespace
 
-BlobInput::BlobInput(const ByteSource& blob, size_t buffer_bytes, Sha256* hasher)
+BlobInput::BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher)
     : blob_(blob),
       size_(blob.Size()),
       capacity_(std::max<size_t>(buffer_bytes, 4 * kLookBehind)),

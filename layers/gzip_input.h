@@ -10,13 +10,13 @@
 
 namespace imgmount {
 
-class Sha256;
+class Hasher;
 
 /// A forward-moving window over a blob: At(offset) returns the bytes buffered from `offset`.
 class BlobInput {
  public:
   /// Reads `blob` in pieces of `buffer_bytes`; feeds each byte once to `hasher` if not null.
-  BlobInput(const ByteSource& blob, size_t buffer_bytes, Sha256* hasher = nullptr);
+  BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher = nullptr);
   ~BlobInput();
   BlobInput(const BlobInput&) = delete;
   BlobInput& operator=(const BlobInput&) = delete;
@@ -45,7 +45,7 @@ class BlobInput {
   std::unique_ptr<std::byte[]> buffer_;
   uint64_t buffer_offset_ = 0;
   size_t buffer_length_ = 0;
-  Sha256* hasher_;
+  Hasher* hasher_;
   uint64_t hashed_ = 0;
 };
 

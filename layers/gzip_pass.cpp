@@ -17,8 +17,10 @@ GzipPass::GzipPass(SourcePtr blob, std::string name, const DecodeOptions& option
     : blob_(std::move(blob)),
       name_(std::move(name)),
       options_(options),
-      blob_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
-      stream_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
+      blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
+                              : nullptr),
+      stream_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.stream_algorithm)
+                                : nullptr),
       input_(*blob_, kInputBytes, blob_hash_.get()),
       stream_(input_, name_, true, true),
       index_(std::make_shared<StreamIndex>()),

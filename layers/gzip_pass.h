@@ -9,7 +9,7 @@
 #include "layers/gzip_input.h"
 #include "layers/gzip_stream.h"
 #include "layers/gzip_window.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 #include "layers/span_cache.h"
 
 namespace imgmount {
@@ -31,8 +31,8 @@ class GzipPass final : public BufferedPass {
   SourcePtr blob_;
   std::string name_;
   DecodeOptions options_;
-  std::unique_ptr<Sha256> blob_hash_;
-  std::unique_ptr<Sha256> stream_hash_;
+  std::unique_ptr<Hasher> blob_hash_;
+  std::unique_ptr<Hasher> stream_hash_;
   BlobInput input_;
   GzipStream stream_;
   WindowPacker packer_;

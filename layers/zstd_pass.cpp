@@ -23,8 +23,10 @@ ZstdPass::ZstdPass(SourcePtr blob, std::string name, const DecodeOptions& option
       name_(std::move(name)),
       options_(options),
       span_bytes_(ClampedSpanBytes(options)),
-      blob_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
-      stream_hash_(options.hash ? std::make_unique<BackgroundSha256>() : nullptr),
+      blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
+                              : nullptr),
+      stream_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.stream_algorithm)
+                                : nullptr),
       input_(*blob_, kInputBytes, blob_hash_.get()),
       dctx_(ZSTD_createDCtx()),
       index_(std::make_shared<StreamIndex>()),

@@ -9,7 +9,7 @@
 
 #include "layers/buffered_pass.h"
 #include "layers/gzip_input.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 #include "layers/span_cache.h"
 
 typedef struct ZSTD_DCtx_s ZSTD_DCtx;
@@ -42,8 +42,8 @@ class ZstdPass final : public BufferedPass {
   std::string name_;
   DecodeOptions options_;
   uint64_t span_bytes_;
-  std::unique_ptr<Sha256> blob_hash_;
-  std::unique_ptr<Sha256> stream_hash_;
+  std::unique_ptr<Hasher> blob_hash_;
+  std::unique_ptr<Hasher> stream_hash_;
   BlobInput input_;
   ZSTD_DCtx* dctx_;
   std::shared_ptr<StreamIndex> index_;

@@ -9,7 +9,7 @@
 #include "layers/decode_pass.h"
 #include "layers/digest.h"
 #include "layers/error.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"
@@ -26,8 +26,9 @@ constexpr const char* kVerifyHelp =
     "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
     "          a manifest or config that does not match stops it: error, and no checks\n";
 
-std::string DigestOfSource(const ByteSource& source) {
-  Sha256 hash;
+// The digest of `source` with the hash function `stated` names (SHA-256 if none).
+std::string DigestOfSource(const ByteSource& source, const std::string& stated) {
+  Hasher hash(AlgorithmOf(stated));
   std::vector<std::byte> buffer(1 << 20);
   uint64_t offset = 0;
   while (size_t got = source.ReadAt(offset, buffer)) {
@@ -173,15 +174,18 @@ int RunVerify(const std::vector<std::string>& args) {
   Checker checker(json);
   if (IsValidDigest(img.manifest_digest)) {
     std::string path = BlobPath(img.manifest_digest, file);
-    checker.Check(
-        {"manifest", std::nullopt, path, img.manifest_digest, DigestOfSource(*files->Open(path))});
+    checker.Check({"manifest", std::nullopt, path, img.manifest_digest,
+                   DigestOfSource(*files->Open(path), img.manifest_digest)});
   }
   checker.Check({"config", std::nullopt, img.config_path, img.config_digest,
-                 DigestOfSource(*files->Open(img.config_path))});
+                 DigestOfSource(*files->Open(img.config_path), img.config_digest)});
   for (size_t i = 0; i < img.layers.size(); ++i) {
     const LayerBlob& layer = img.layers[i];
     std::string name = "layer " + std::to_string(i + 1) + " (" + layer.path + ")";
-    auto pass = DecodePass::Start(layer.blob, SniffCodec(*layer.blob), name);
+    DecodeOptions options;
+    options.blob_algorithm = AlgorithmOf(layer.digest);
+    options.stream_algorithm = AlgorithmOf(layer.diff_id);
+    auto pass = DecodePass::Start(layer.blob, SniffCodec(*layer.blob), name, options);
     std::vector<std::byte> buffer(1 << 20);
     while (pass->Read(buffer) > 0) {
     }

@@ -423,6 +423,16 @@ fi
 
 refused digest-blob-mismatch 5 'layer 1 .*blob digest mismatch'
 refused digest-diff-id-mismatch 5 'layer 1 .*diff_id mismatch'
+CASE=digest-sha512
+if served $CASE; then
+  expect_file ok "inside the image"
+  expect_file top "sha512 layer"
+  expect_exit 0 "$CASE: verify" "$IMGMOUNT" verify "$IMG/$CASE"
+  grep -q 'sha512:' "$WORK/out.txt" || fail "$CASE: verify does not show the sha512 digests"
+  done_served $CASE "manifest, config, blobs and diff_ids all sha512: served, verify checks them"
+fi
+refused digest-sha512-mismatch 5 'layer 1 .*blob digest mismatch: expected sha512:.*content has sha512:'
+refused digest-sha512-config-mismatch 5 'config digest mismatch: expected sha512:'
 refused digest-config-mismatch 5 'config digest mismatch'
 expect_exit 1 "digest-config-mismatch: verify" timeout "$LIMIT" "$IMGMOUNT" verify "$IMG/digest-config-mismatch"
 refused digest-manifest-mismatch 5 'manifest digest mismatch'

@@ -222,6 +222,11 @@ def sha256(data):
     return hashlib.sha256(data).hexdigest()
 
 
+def digest_of(data, algorithm="sha256"):
+    """The OCI digest of `data`: "sha256:<hex>" or "sha512:<hex>"."""
+    return algorithm + ":" + hashlib.new(algorithm, data).hexdigest()
+
+
 # ---- images ----------------------------------------------------------------------------------------
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -255,14 +260,14 @@ class Directory:
 class Layer:
     """A layer blob and the diff_id the config states for it (by default that of `tar`)."""
 
-    def __init__(self, tar_bytes, codec="none", blob=None, diff_id=None):
+    def __init__(self, tar_bytes, codec="none", blob=None, diff_id=None, algorithm="sha256"):
         self.tar = tar_bytes
         self.codec = codec
         if blob is None:
             blob = {"none": lambda t: t, "gzip": gz, "zstd": zst}[codec](tar_bytes)
         self.blob = blob
-        self.diff_id = diff_id or "sha256:" + sha256(tar_bytes)
-        self.digest = "sha256:" + sha256(blob)
+        self.diff_id = diff_id or digest_of(tar_bytes, algorithm)
+        self.digest = digest_of(blob, algorithm)
 
 
 def blob_path(digest):
@@ -278,7 +283,8 @@ class Image:
     `kind` is docker (a docker save tar: manifest.json and blobs), oci (an OCI archive) or
     oci-dir (an OCI layout directory)."""
 
-    def __init__(self, layers, kind="docker", config=None, layer_descriptors=None):
+    def __init__(self, layers, kind="docker", config=None, layer_descriptors=None,
+                 algorithm="sha256"):
         self.kind = kind
         self.layers = layers
         self.files = {}
@@ -286,7 +292,7 @@ class Image:
             config = {"architecture": "amd64", "os": "linux", "config": {},
                       "rootfs": {"type": "layers", "diff_ids": [l.diff_id for l in layers]}}
         self.config = dumps(config) if not isinstance(config, bytes) else config
-        self.config_digest = "sha256:" + sha256(self.config)
+        self.config_digest = digest_of(self.config, algorithm)
         if layer_descriptors is None:
             layer_descriptors = [{"mediaType": LAYER_TYPES[l.codec], "digest": l.digest,
                                   "size": len(l.blob)} for l in layers]
@@ -296,7 +302,7 @@ class Image:
             "config": {"mediaType": OCI_CONFIG, "digest": self.config_digest,
                        "size": len(self.config)},
             "layers": layer_descriptors})
-        self.manifest_digest = "sha256:" + sha256(self.manifest)
+        self.manifest_digest = digest_of(self.manifest, algorithm)
         if kind == "docker":
             self.files["manifest.json"] = dumps([{
                 "Config": blob_path(self.config_digest), "RepoTags": ["hostile:latest"],
@@ -783,6 +789,29 @@ def digest_blob_mismatch_plain():
 @case
 def digest_diff_id_mismatch():
     return Image([Layer(SMALL, "gzip", diff_id="sha256:" + "0" * 64)], kind="oci")
+
+
+@case
+def digest_sha512():
+    # OCI allows sha512 digests: every digest here is one, and each is checked.
+    layers = [Layer(SMALL, "gzip", algorithm="sha512"),
+              Layer(tar(reg("top", "sha512 layer\n")), "none", algorithm="sha512")]
+    return Image(layers, kind="oci", algorithm="sha512")
+
+
+@case
+def digest_sha512_mismatch():
+    return layer_blob_as("oci", gz(tar(reg("ok", "not what the digest says\n"))),
+                         Layer(SMALL, "gzip", algorithm="sha512"))
+
+
+@case
+def digest_sha512_config_mismatch():
+    image = Image([Layer(SMALL, "gzip", algorithm="sha512")], kind="oci", algorithm="sha512")
+    config = json.loads(image.config)
+    config["config"] = {"Env": ["TAMPERED=1"]}
+    image.files[blob_path(image.config_digest)] = dumps(config)
+    return image
 
 
 @case

@@ -11,7 +11,7 @@
 #include "index/cache_admin.h"
 #include "index/content_hashes.h"
 #include "index/index_cache.h"
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 #include "tests/unit/test_index_cache_support.h"
 
 namespace imgmount {
@@ -49,7 +49,7 @@ std::string Hex(const ContentHash& hash) {
 }
 
 std::string Sha256Of(const std::string& content) {
-  Sha256 sha;
+  Hasher sha;
   sha.Update(std::as_bytes(std::span(content)));
   return sha.Finish();
 }

@@ -4,6 +4,7 @@
 
 #include "layers/digest.h"
 #include "layers/error.h"
+#include "layers/hasher.h"
 #include "layers/image.h"
 #include "layers/json.h"
 #include "layers/tar_path.h"
@@ -40,6 +41,23 @@ TEST_CASE("names in messages are escaped and shortened", "[formats]") {
   std::string long_name = std::string(150, 'h') + std::string(10000, 'm') + std::string(50, 't');
   std::string shown = PrintableName(long_name);
   CHECK(shown == std::string(120, 'h') + "...(10200 bytes)..." + std::string(40, 't'));
+}
+
+TEST_CASE("digests are computed with the algorithm they name", "[formats]") {
+  auto digest = [](DigestAlgorithm algorithm, std::string_view text) {
+    Hasher hasher(algorithm);
+    hasher.Update(std::as_bytes(std::span(text.data(), text.size())));
+    return hasher.Finish();
+  };
+  // FIPS 180-2 test vectors for "abc".
+  CHECK(digest(DigestAlgorithm::kSha256, "abc") ==
+        "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(digest(DigestAlgorithm::kSha512, "abc") ==
+        "sha512:ddaf35a193617abacc417349ae20413112e6fa4e89a97ea20a9eeee64b55d39a"
+        "2192992a274fc1a836ba3c23a3feebbd454d4423643ce80e2a9ac94fa54ca49f");
+  CHECK(AlgorithmOf("sha512:" + std::string(128, '0')) == DigestAlgorithm::kSha512);
+  CHECK(AlgorithmOf("sha256:" + std::string(64, '0')) == DigestAlgorithm::kSha256);
+  CHECK(AlgorithmOf("") == DigestAlgorithm::kSha256);
 }
 
 TEST_CASE("only well-formed digests become blob paths", "[formats]") {

@@ -1,5 +1,6 @@
-// SHA-256 through OpenSSL's EVP interface (which uses SHA-NI where the CPU has it), inline or on
-// a background thread so that hashing overlaps decoding.
+// Content digests (SHA-256, or SHA-512 where an image names one) through OpenSSL's EVP interface
+// (which uses SHA-NI where the CPU has it), inline or on a background thread so that hashing
+// overlaps decoding.
 #pragma once
 
 #include <condition_variable>
@@ -12,37 +13,41 @@
 #include <thread>
 #include <vector>
 
+#include "layers/digest.h"
+
 struct evp_md_ctx_st;
 
 namespace imgmount {
 
-/// An incremental SHA-256 computation producing digests in the "sha256:<hex>" form.
-class Sha256 {
+/// An incremental digest computation producing digests in the "sha256:<hex>" (or "sha512:<hex>")
+/// form.
+class Hasher {
  public:
   /// Starts an empty computation; throws kInternal if OpenSSL cannot.
-  Sha256();
-  virtual ~Sha256();
-  Sha256(const Sha256&) = delete;
-  Sha256& operator=(const Sha256&) = delete;
+  explicit Hasher(DigestAlgorithm algorithm = DigestAlgorithm::kSha256);
+  virtual ~Hasher();
+  Hasher(const Hasher&) = delete;
+  Hasher& operator=(const Hasher&) = delete;
 
   /// Adds bytes to the digest.
   virtual void Update(std::span<const std::byte> bytes);
 
-  /// Ends the computation and returns "sha256:<64 lower-case hex digits>"; call once.
+  /// Ends the computation and returns "<algorithm>:<lower-case hex digits>"; call once.
   virtual std::string Finish();
 
  private:
   evp_md_ctx_st* ctx_;
+  DigestAlgorithm algorithm_;
 };
 
-/// A SHA-256 computed on its own thread: Update copies the bytes and returns at once (waiting
+/// A digest computed on its own thread: Update copies the bytes and returns at once (waiting
 /// only while 8 MiB are queued), Finish waits for the queue to drain. Destroying it without
 /// Finish drops what is queued.
-class BackgroundSha256 final : public Sha256 {
+class BackgroundHasher final : public Hasher {
  public:
   /// Starts the computation and its thread.
-  BackgroundSha256();
-  ~BackgroundSha256() override;
+  explicit BackgroundHasher(DigestAlgorithm algorithm = DigestAlgorithm::kSha256);
+  ~BackgroundHasher() override;
 
   void Update(std::span<const std::byte> bytes) override;
   std::string Finish() override;

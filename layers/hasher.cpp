@@ -1,4 +1,4 @@
-#include "layers/sha256.h"
+#include "layers/hasher.h"
 
 #include <openssl/evp.h>
 
@@ -15,32 +15,33 @@ constexpr size_t kMaxQueued = 8;
 
 }  // namespace
 
-Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
-  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, EVP_sha256(), nullptr) != 1) {
+Hasher::Hasher(DigestAlgorithm algorithm) : ctx_(EVP_MD_CTX_new()), algorithm_(algorithm) {
+  const EVP_MD* md = algorithm == DigestAlgorithm::kSha512 ? EVP_sha512() : EVP_sha256();
+  if (ctx_ == nullptr || EVP_DigestInit_ex(ctx_, md, nullptr) != 1) {
     EVP_MD_CTX_free(ctx_);
-    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: cannot start a SHA-256 digest");
+    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: cannot start a digest");
   }
 }
 
-Sha256::~Sha256() {
+Hasher::~Hasher() {
   EVP_MD_CTX_free(ctx_);
 }
 
-void Sha256::Update(std::span<const std::byte> bytes) {
+void Hasher::Update(std::span<const std::byte> bytes) {
   if (bytes.empty()) return;
   if (EVP_DigestUpdate(ctx_, bytes.data(), bytes.size()) != 1) {
-    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: SHA-256 update failed");
+    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: digest update failed");
   }
 }
 
-std::string Sha256::Finish() {
+std::string Hasher::Finish() {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;
   if (EVP_DigestFinal_ex(ctx_, digest, &length) != 1) {
-    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: SHA-256 final failed");
+    throw Error(ErrorKind::kInternal, EIO, "OpenSSL: digest final failed");
   }
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out = "sha256:";
+  std::string out = std::string(DigestAlgorithmName(algorithm_)) + ":";
   for (unsigned int i = 0; i < length; ++i) {
     out.push_back(kHex[digest[i] >> 4]);
     out.push_back(kHex[digest[i] & 0xf]);
@@ -48,9 +49,10 @@ std::string Sha256::Finish() {
   return out;
 }
 
-BackgroundSha256::BackgroundSha256() : thread_([this] { Loop(); }) {}
+BackgroundHasher::BackgroundHasher(DigestAlgorithm algorithm)
+    : Hasher(algorithm), thread_([this] { Loop(); }) {}
 
-BackgroundSha256::~BackgroundSha256() {
+BackgroundHasher::~BackgroundHasher() {
   {
     std::lock_guard lock(mu_);
     stopping_ = true;
@@ -59,7 +61,7 @@ BackgroundSha256::~BackgroundSha256() {
   thread_.join();
 }
 
-void BackgroundSha256::Update(std::span<const std::byte> bytes) {
+void BackgroundHasher::Update(std::span<const std::byte> bytes) {
   while (!bytes.empty()) {
     auto piece = bytes.first(std::min(bytes.size(), kChunkBytes));
     bytes = bytes.subspan(piece.size());
@@ -81,13 +83,13 @@ void BackgroundSha256::Update(std::span<const std::byte> bytes) {
   }
 }
 
-std::string BackgroundSha256::Finish() {
+std::string BackgroundHasher::Finish() {
   std::unique_lock lock(mu_);
   cv_.wait(lock, [this] { return queue_.empty() && !busy_; });
-  return Sha256::Finish();
+  return Hasher::Finish();
 }
 
-void BackgroundSha256::Loop() {
+void BackgroundHasher::Loop() {
   std::unique_lock lock(mu_);
   for (;;) {
     cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
@@ -96,7 +98,7 @@ void BackgroundSha256::Loop() {
     queue_.pop_front();
     busy_ = true;
     lock.unlock();
-    Sha256::Update(chunk);
+    Hasher::Update(chunk);
     lock.lock();
     busy_ = false;
     if (spare_.size() < kMaxQueued) spare_.push_back(std::move(chunk));
