@@ -1,6 +1,7 @@
 // libFuzzer target: the tar indexer (IndexLayer over TarWalker) on an uncompressed layer, then
-// the union of that one layer with every regular file read, and a round trip of the index
-// through the index-file writer and reader, which must accept what the writer wrote.
+// the union of that one layer (and of the layer over itself) with every path resolved and every
+// regular file read, and a round trip of the index through the index-file writer and reader,
+// which must accept what the writer wrote.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -22,6 +23,7 @@ void ReadUnion(const UnionTree& tree) {
   for (uint32_t id = 0; id < tree.inode_count(); ++id) {
     (void)tree.children(id);
     auto member = tree.member(id);
+    if (member) (void)tree.Resolve(member->path);
     if (!member || (member->type != MemberType::kRegular && member->type != MemberType::kHardlink))
       continue;
     try {
@@ -68,6 +70,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   imgmount::fuzz::RoundTrip(*index);
   try {
     imgmount::fuzz::ReadUnion(*UnionTree::Build({index}, [](const std::string&) {}));
+    imgmount::fuzz::ReadUnion(*UnionTree::Build({index, index}, [](const std::string&) {}));
   } catch (const Error& e) {
     imgmount::fuzz::NoteExpected(e.what());
   }
