@@ -27,7 +27,7 @@ for variant in release asan tsan; do
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   (cd "build/$variant" && ctest --output-on-failure --timeout 900 "${selection[@]}") || status=1
 done
-echo "test: fuzz (regression inputs, seeds and 8 s of fuzzing per target)"
+echo "test: fuzz (regression inputs, seeds and 6 s of fuzzing per target)"
 scripts/fuzz --ci || status=1
 if [ "$status" -eq 0 ]; then echo "test: all variants passed"; else echo "test: FAILED"; fi
 exit "$status"

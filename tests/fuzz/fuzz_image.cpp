@@ -17,6 +17,7 @@ namespace {
 
 constexpr uint64_t kMaxIndexedLayer = 1u << 20;
 
+// Reads the head of every layer blob and indexes the small uncompressed ones.
 void UseImage(const Image& image) {
   DecodeOptions options;
   options.prefetch = false;

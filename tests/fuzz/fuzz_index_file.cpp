@@ -24,6 +24,7 @@
 namespace imgmount::fuzz {
 namespace {
 
+// Writes the true file size and CRC-32 of `bytes` into its section-file header.
 void FixHeader(std::string& bytes) {
   if (bytes.size() < kSectionHeaderBytes) return;
   uint64_t size = bytes.size();
@@ -52,6 +53,7 @@ SourcePtr OpenStream(const StoredStream& stored) {
   }
 }
 
+// Uses a loaded layer index as a mount would: members, union, file reads.
 void UseLayer(LayerIndexFile& file) {
   auto index = std::make_shared<LayerIndex>("fuzz layer", file.tables, file.owner);
   SourcePtr stream = OpenStream(file.stream);
@@ -75,6 +77,7 @@ void UseLayer(LayerIndexFile& file) {
   }
 }
 
+// Reads the first byte of up to 16 files of a loaded archive index.
 void UseArchive(const ArchiveIndexFile& file) {
   SourcePtr stream = OpenStream(file.stored);
   if (!stream) return;

@@ -23,6 +23,7 @@ namespace {
 
 constexpr size_t kMaxDocuments = 8;
 
+// The NUL-separated documents of the input; the last one keeps any further NULs.
 std::vector<std::string> SplitDocuments(const uint8_t* data, size_t size) {
   std::vector<std::string> docs(1);
   for (size_t i = 0; i < size; ++i) {
@@ -35,6 +36,7 @@ std::vector<std::string> SplitDocuments(const uint8_t* data, size_t size) {
   return docs;
 }
 
+// The lower-case hex SHA-256 of `text`, as imgmount computes it.
 std::string HexSha256(const std::string& text) {
   Sha256 hash;
   hash.Update(std::as_bytes(std::span(text.data(), text.size())));
@@ -57,6 +59,7 @@ void Substitute(std::string& doc, const std::vector<std::string>& hex) {
   doc = std::move(out);
 }
 
+// ReadImage with one selector; expected errors are only noted.
 void TryRead(const ImageFiles& files, const ImageSelector& selector) {
   try {
     Image image = ReadImage(files, selector);

@@ -18,6 +18,7 @@
 namespace imgmount::fuzz {
 namespace {
 
+// Resolves every member path of the tree and reads the first and last bytes of its files.
 void ReadUnion(const UnionTree& tree) {
   std::vector<std::byte> buffer(4096);
   for (uint32_t id = 0; id < tree.inode_count(); ++id) {
@@ -36,6 +37,7 @@ void ReadUnion(const UnionTree& tree) {
   }
 }
 
+// Writes the index as the cache would and requires the reader to take it back whole.
 void RoundTrip(const LayerIndex& index) {
   static TempFile file("imgmount-fuzz-tar");
   LayerFileInfo info;

@@ -26,16 +26,19 @@ namespace {
 namespace fs = std::filesystem;
 using namespace imgmount::fixture;
 
+// Writes `bytes` to dir/name, creating dir.
 void Save(const fs::path& dir, const std::string& name, const std::string& bytes) {
   fs::create_directories(dir);
   std::ofstream(dir / name, std::ios::binary) << bytes;
 }
 
+// The whole content of the file at `path`.
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// `size` bytes of compressible text.
 std::string Text(size_t size) {
   std::string out;
   for (size_t i = 0; out.size() < size; ++i) {
@@ -45,6 +48,7 @@ std::string Text(size_t size) {
   return out;
 }
 
+// A layer tar with every member kind imgmount serves and the tar extensions it reads.
 std::string LayerTar() {
   TarEntry big = FileEntry("usr/share/doc/big.txt", Text(3000));
   TarEntry sparse =
@@ -63,6 +67,7 @@ std::string LayerTar() {
                    WhiteoutEntry("etc/gone"), OpaqueEntry("var")});
 }
 
+// Inputs of the json target: a config, a docker save, a flat and a nested OCI index.
 void JsonSeeds(const fs::path& dir) {
   const std::string nul(1, '\0');
   const std::string config =
@@ -104,6 +109,7 @@ void JsonSeeds(const fs::path& dir) {
            "layer");
 }
 
+// Two small layers with a symlink, a whiteout and a replaced directory.
 Scenario TinyScenario() {
   Scenario s;
   s.name = "fuzz";
@@ -114,6 +120,7 @@ Scenario TinyScenario() {
   return s;
 }
 
+// Inputs of the image target: every tar format, plain and gzip layers, outer compression.
 void ImageSeeds(const fs::path& dir) {
   std::vector<ImageSpec> images{BuildImageSpec(TinyScenario(), {"fuzz:latest"})};
   for (ImageFormat format :
@@ -136,6 +143,7 @@ void ImageSeeds(const fs::path& dir) {
   }
 }
 
+// Inputs of the gzip and zstd targets, with two option bytes each.
 void CodecSeeds(const fs::path& root) {
   const std::string text = Text(9000);
   for (char flags : {'1', '6'}) {
@@ -173,6 +181,7 @@ void LayerIndexSeed(const fs::path& dir, const std::string& name, const std::str
   Save(dir, name + "-fixed", std::string(1, '\1') + bytes);
 }
 
+// Inputs of the index_file target: layer indexes of each codec and an archive index.
 void IndexFileSeeds(const fs::path& dir) {
   fs::create_directories(dir);
   const std::string tar = LayerTar();
