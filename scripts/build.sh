@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Builds one variant into build/VARIANT: release (default), asan (address+undefined sanitizers)
-# or tsan (thread sanitizer). Warnings are errors in every variant.
+# Builds one variant into build/VARIANT: release (default), asan (address+undefined sanitizers),
+# tsan (thread sanitizer) or fuzz (clang, libFuzzer targets of tests/fuzz only: see scripts/fuzz).
+# Warnings are errors in every variant.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 variant=${1:-release}
@@ -8,7 +9,10 @@ case "$variant" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
   asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DIMGMOUNT_SANITIZE=address) ;;
   tsan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGMOUNT_SANITIZE=thread) ;;
-  *) echo "usage: scripts/build.sh [release|asan|tsan]" >&2; exit 2 ;;
+  fuzz) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
+               "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" -DCMAKE_C_COMPILER=clang
+               -DCMAKE_CXX_COMPILER=clang++ -DIMGMOUNT_FUZZ=ON) ;;
+  *) echo "usage: scripts/build.sh [release|asan|tsan|fuzz]" >&2; exit 2 ;;
 esac
 jobs=$(nproc 2>/dev/null || echo 2)
 mkdir -p "build/$variant"

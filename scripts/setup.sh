@@ -8,6 +8,8 @@ packages=(
   # build
   cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   rapidjson-dev libssl-dev catch2 clang-format git
+  # fuzzing (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   # tests: real image tools and the oracle, xattr/capability tools, compressors
   umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
   util-linux diffutils findutils python3

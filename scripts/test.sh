@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: set up the machine, then build and test three variants:
 # release (unit + mounted end-to-end tests), address+undefined sanitizers (the same tests) and
-# thread sanitizer (the unit tests and the mounted parallel readers). Prints ctest's
-# summary line for each and exits non-zero if anything failed.
+# thread sanitizer (the unit tests and the mounted parallel readers); then a short fuzzing run
+# (scripts/fuzz --ci: every libFuzzer target replays its regression inputs and seeds and fuzzes
+# a few seconds). Prints ctest's summary line for each and exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,5 +26,7 @@ for variant in release asan tsan; do
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   (cd "build/$variant" && ctest --output-on-failure --timeout 900 "${selection[@]}") || status=1
 done
+echo "test: fuzz (regression inputs, seeds and 6 s of fuzzing per target)"
+scripts/fuzz --ci || status=1
 if [ "$status" -eq 0 ]; then echo "test: all variants passed"; else echo "test: FAILED"; fi
 exit "$status"

@@ -1,0 +1,15 @@
+// MemoryFiles: a missing path is kNotFound, as in the real containers.
+#include "tests/fuzz/memory_files.h"
+
+#include "layers/basic_sources.h"
+#include "layers/error.h"
+
+namespace imgmount::fuzz {
+
+SourcePtr MemoryFiles::Open(const std::string& path) const {
+  auto it = files_.find(path);
+  if (it == files_.end()) throw Error(ErrorKind::kNotFound, ENOENT, name_ + ": no " + path);
+  return std::make_shared<MemorySource>(it->second, name_ + ":" + path);
+}
+
+}  // namespace imgmount::fuzz
