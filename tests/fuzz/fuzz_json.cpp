@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "layers/error.h"
-#include "layers/image.h"
 #include "layers/hasher.h"
+#include "layers/image.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/memory_files.h"
 
