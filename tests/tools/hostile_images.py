@@ -720,7 +720,7 @@ def bomb_zstd():
                   plain(reg("small", "a small upper layer\n"))])
 
 
-MANY_FILES = int(os.environ.get("HOSTILE_MANY_FILES", "200000"))
+MANY_FILES = int(os.environ.get("HOSTILE_MANY_FILES", "1000000"))
 
 
 @case
