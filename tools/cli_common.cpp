@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -54,6 +55,11 @@ bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs&
     return false;
   }
   return true;
+}
+
+bool AsksForHelp(const std::vector<std::string>& args) {
+  return std::any_of(args.begin(), args.end(),
+                     [](const std::string& arg) { return arg == "-h" || arg == "--help"; });
 }
 
 const char* ImageOptionsHelp() {

@@ -28,6 +28,9 @@ struct ImageArgs {
 /// a bad value.
 bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out);
 
+/// Whether the arguments ask for help ("-h" or "--help" anywhere).
+bool AsksForHelp(const std::vector<std::string>& args);
+
 /// Help text for the options TakeImageOption understands.
 const char* ImageOptionsHelp();
 

@@ -404,11 +404,9 @@ int RunForeground(MountArgs& args) {
 }  // namespace
 
 int RunMount(const std::vector<std::string>& args) {
-  for (const auto& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kMountHelp << ImageOptionsHelp();
-      return 0;
-    }
+  if (AsksForHelp(args)) {
+    std::cout << kMountHelp << ImageOptionsHelp();
+    return 0;
   }
   MountArgs parsed = Parse(args);
   parsed.mount.mountpoint = CheckMountpoint(parsed.mount.mountpoint);

@@ -233,11 +233,9 @@ std::string HashesNote(const ContentHashes::Counts& c) {
 }
 
 int Diff(const std::vector<std::string>& raw) {
-  for (const auto& arg : raw) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kDiffHelp << ImageOptionsHelp();
-      return 0;
-    }
+  if (AsksForHelp(raw)) {
+    std::cout << kDiffHelp << ImageOptionsHelp();
+    return 0;
   }
   DiffArgs args = Parse(raw);
   ImageView view_a = OpenImageFromArgs(args.a);

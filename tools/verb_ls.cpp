@@ -202,11 +202,9 @@ LsFlags ParseFlags(const std::vector<std::string>& args, ImageArgs& image,
 }  // namespace
 
 int RunLs(const std::vector<std::string>& args) {
-  for (const auto& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kLsHelp << ImageOptionsHelp();
-      return 0;
-    }
+  if (AsksForHelp(args)) {
+    std::cout << kLsHelp << ImageOptionsHelp();
+    return 0;
   }
   ImageArgs image;
   std::vector<std::string> positional;

@@ -361,8 +361,7 @@ for CASE in bomb-gzip bomb-zstd; do
   expect_exit 0 "$CASE: mount --wait" timeout "$LIMIT" "$IMGMOUNT" --wait "$IMG/$CASE" "$MNT"
   grep -q " $MNT fuse" /proc/self/mounts || continue
   took=$((SECONDS - start))
-  daemon=$(pgrep -f -- "imgmount.* $IMG/$CASE $MNT\$" | head -1)
-  rss=$(awk '/^VmHWM/ {print $2}' "/proc/$daemon/status" 2> /dev/null || echo 0)
+  rss=$(peak_rss_kib "$(daemon_pid "$IMG/$CASE" "$MNT")")
   # 128 MiB: the span cache (64 MiB) and the indexer's buffers; sanitizers add their shadow.
   rss_limit=$((128 * 1024))
   [ -z "${IMGMOUNT_SANITIZE:-}" ] || rss_limit=$((1024 * 1024))
@@ -385,8 +384,7 @@ if LS_ARGS=-a SKIP_SCAN=1 served $CASE; then
   [ "$n" -eq "$many" ] || fail "$CASE: ls lists $n files"
   n=$(ls -f "$MNT" | grep -c '^f')
   [ "$n" -eq "$many" ] || fail "$CASE: the mount lists $n files"
-  daemon=$(pgrep -f -- "imgmount.* $IMG/$CASE $MNT\$" | head -1)
-  peak=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$daemon/status" 2> /dev/null || echo "?")
+  peak=$(($(peak_rss_kib "$(daemon_pid "$IMG/$CASE" "$MNT")") / 1024))
   done_served $CASE "$many empty files in one directory listed by ls and the mount; daemon peak RSS $peak MiB"
 fi
 

@@ -62,6 +62,12 @@ unmount_image() {
   return 0
 }
 
+# daemon_pid IMAGE MOUNTPOINT: the pid of the imgmount daemon serving IMAGE on MOUNTPOINT.
+daemon_pid() { pgrep -f -- "imgmount.* $1 $2\$" | head -1; }
+
+# peak_rss_kib PID: the process's peak resident size (VmHWM) in KiB, 0 if it is gone.
+peak_rss_kib() { awk '/^VmHWM/ {print $2}' "/proc/$1/status" 2> /dev/null || echo 0; }
+
 # oracle_unpack OCI_DIR TAG ROOTFS: the independent reference tree.
 oracle_unpack() {
   local dir=$1 tag=$2 rootfs=$3

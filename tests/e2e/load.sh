@@ -32,8 +32,6 @@ no_reports() {
   [ "$found" -eq 1 ] || say "ok: $1: no sanitizer report"
 }
 
-daemon_of() { pgrep -f -- "imgmount.* $1 $2\$" | head -1; }
-
 # ---- the image and its oracle --------------------------------------------------------------
 python3 "$TOOLS/load_tree.py" "$WORK/tree" --seed 7
 for layer in l1 l2 l3; do
@@ -67,11 +65,11 @@ allow_eio() { sed 's|^|--allow-eio=|' "$1"; }
 mnt="$WORK/mnt"
 mount_image "$WORK/image" "$mnt" -o cache_mb=$CACHE_MB || fail "mount of the load image"
 compare_trees "load image mounted" "$WORK/oracle" "$mnt"
-daemon=$(daemon_of "$WORK/image" "$mnt")
+daemon=$(daemon_pid "$WORK/image" "$mnt")
 python_agrees "8 parallel readers for $seconds s" "the umoci unpack" \
   "$TOOLS/parallel_reads.py" "$mnt" "$WORK/oracle" --readers 8 --seconds "$seconds"
 if [ -n "$daemon" ] && kill -0 "$daemon" 2> /dev/null; then
-  peak=$(awk '/^VmHWM/ {print int($2 / 1024)}' "/proc/$daemon/status")
+  peak=$(($(peak_rss_kib "$daemon") / 1024))
   # The bound: the span cache, 32 MiB for the process and its index, and per reader one decoded
   # 2 MiB span in flight of its own with its decoder's state (4 MiB).
   bound=$((CACHE_MB + 32 + 8 * 4))
@@ -113,7 +111,7 @@ if cat "$mnt/$file" > /dev/null 2> "$WORK/cat.err"; then
 else
   grep -q "Input/output error" "$WORK/cat.err" || fail "truncated blob: $(cat "$WORK/cat.err")"
 fi
-[ -n "$(daemon_of "$WORK/damaged" "$mnt")" ] || fail "the daemon died on the damaged blob"
+[ -n "$(daemon_pid "$WORK/damaged" "$mnt")" ] || fail "the daemon died on the damaged blob"
 unmount_image "$mnt"
 no_reports "damaged blobs"
 finish

@@ -79,7 +79,7 @@ if grep -q " $mnt fuse" /proc/self/mounts; then fail "lazy unmount left the moun
 
 # A killed daemon: readers get an error (ENOTCONN), never hang; -u then cleans up; remount works.
 mount_image "$image" "$mnt" || fail "remount"
-daemon=$(pgrep -f -- "imgmount.* $image $mnt\$" | head -1)
+daemon=$(daemon_pid "$image" "$mnt")
 [ -n "$daemon" ] || fail "no daemon process found"
 kill -KILL "$daemon"
 sleep 0.2
