@@ -146,6 +146,11 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
     if (offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
+    // Most reads of a compressed layer lie in one decoded span: sent from it, not copied first.
+    if (auto lent = LendMemberData(*node->layer, *m, static_cast<uint64_t>(offset), size)) {
+      fuse_reply_buf(req, reinterpret_cast<const char*>(lent->bytes.data()), lent->bytes.size());
+      return;
+    }
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(size);
     size_t got = ReadMemberData(*node->layer, *m, static_cast<uint64_t>(offset),
                                 std::span(buffer.get(), size));

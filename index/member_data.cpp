@@ -53,6 +53,15 @@ void ReadStored(const LayerIndex& layer, const TarMember& m, uint64_t stored_off
 
 }  // namespace
 
+std::optional<LentBytes> LendMemberData(const LayerIndex& layer, const TarMember& m,
+                                        uint64_t offset, size_t size) {
+  if (!m.sparse.empty() || offset >= m.size || size == 0) return std::nullopt;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(size, m.size - offset));
+  uint64_t start = m.data_offset + offset;
+  if (start < m.data_offset) return std::nullopt;
+  return layer.stream()->Lend(start, want);
+}
+
 size_t ReadMemberData(const LayerIndex& layer, const TarMember& m, uint64_t offset,
                       std::span<std::byte> dst) {
   if (offset >= m.size || dst.empty()) return 0;

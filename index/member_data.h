@@ -16,6 +16,12 @@ namespace imgmount {
 size_t ReadMemberData(const LayerIndex& layer, const TarMember& m, uint64_t offset,
                       std::span<std::byte> dst);
 
+/// Member `m`'s bytes from `offset`, up to `size` of them (fewer only at the end of the file),
+/// lent by the layer's stream without a copy when it holds them in one piece in memory (a
+/// decoded span); nullopt when they must be read with ReadMemberData, or at the end.
+std::optional<LentBytes> LendMemberData(const LayerIndex& layer, const TarMember& m,
+                                        uint64_t offset, size_t size);
+
 /// Bytes actually stored for the member (its size, or the sum of a sparse file's runs; 0 for an
 /// invalid sparse map).
 uint64_t MemberStoredBytes(const TarMember& m);

@@ -86,6 +86,12 @@ size_t FileSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   return done;
 }
 
+void FileSource::WillNeed(uint64_t offset, uint64_t length) const {
+  if (offset >= size_) return;
+  length = std::min(length, size_ - offset);
+  ::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_WILLNEED);
+}
+
 FileSource::FileSource(int fd, std::string path, const struct stat& st)
     : fd_(fd),
       path_(std::move(path)),
@@ -121,6 +127,11 @@ size_t SliceSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   if (offset >= size_) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
   return base_->ReadAt(offset_ + offset, dst.first(want));
+}
+
+void SliceSource::WillNeed(uint64_t offset, uint64_t length) const {
+  if (offset >= size_) return;
+  base_->WillNeed(offset_ + offset, std::min(length, size_ - offset));
 }
 
 size_t MemorySource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {

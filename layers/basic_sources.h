@@ -26,6 +26,7 @@ class FileSource final : public ByteSource {
   uint64_t Size() const override { return size_; }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return path_; }
+  void WillNeed(uint64_t offset, uint64_t length) const override;
 
   /// The device and inode of the open file, identifying it across renames.
   std::pair<uint64_t, uint64_t> Identity() const { return {dev_, ino_}; }
@@ -51,6 +52,7 @@ class SliceSource final : public ByteSource {
   uint64_t Size() const override { return size_; }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return name_; }
+  void WillNeed(uint64_t offset, uint64_t length) const override;
 
  private:
   SourcePtr base_;

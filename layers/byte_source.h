@@ -4,10 +4,19 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 
 namespace imgmount {
+
+/// Bytes a source lends without copying them; valid while `owner` lives.
+struct LentBytes {
+  /// Keeps the bytes alive.
+  std::shared_ptr<const void> owner;
+  /// The bytes.
+  std::span<const std::byte> bytes;
+};
 
 /// An immutable random-access byte source: no cursor, safe to call from any thread at once.
 class ByteSource {
@@ -23,6 +32,19 @@ class ByteSource {
 
   /// A short description naming the source in error messages (a path, "layer sha256:ab12..").
   virtual std::string Describe() const = 0;
+  /// Lends exactly [offset, offset + length) when the source holds those bytes in memory in one
+  /// piece; nullopt otherwise (then ReadAt copies them). Throws Error as ReadAt does.
+  virtual std::optional<LentBytes> Lend(uint64_t offset, size_t length) const {
+    static_cast<void>(offset);
+    static_cast<void>(length);
+    return std::nullopt;
+  }
+  /// Hints that [offset, offset + length) will be read soon, so that a source on disk can start
+  /// reading it while the caller works on its first bytes; the default does nothing.
+  virtual void WillNeed(uint64_t offset, uint64_t length) const {
+    static_cast<void>(offset);
+    static_cast<void>(length);
+  }
 };
 
 /// Shared handle to an immutable byte source.

@@ -26,6 +26,8 @@ void GzipSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   auto window_buffer = std::make_unique_for_overwrite<std::byte[]>(kDeflateWindow);
   auto window = UnpackWindow(point, std::span(window_buffer.get(), kDeflateWindow), name_);
 
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (range.end > range.begin) blob_->WillNeed(range.begin, range.end - range.begin);
   BlobInput input(*blob_, SpanInputBytes(*index_, i, kInputBytes));
   GzipStream stream(input, name_, false, false);
   stream.StartAtPoint(point.compressed_bit, window);

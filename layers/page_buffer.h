@@ -1,5 +1,6 @@
 // Memory for decoded spans taken straight from the kernel, so that it goes back to the system as
-// soon as a span is evicted, whatever malloc's arenas and thresholds would keep.
+// soon as a span is evicted, whatever malloc's arenas and thresholds would keep; a few mappings
+// are kept for reuse so that a steady stream of spans does not fault and zero fresh pages.
 #pragma once
 
 #include <cstddef>
@@ -7,7 +8,7 @@
 namespace imgmount {
 
 /// A writable buffer in an anonymous mapping of its own (below 256 KiB: on the heap), unmapped
-/// when destroyed.
+/// when destroyed (or kept, up to 8 MiB in all, for the next buffer of the same size).
 class PageBuffer {
  public:
   /// An empty buffer.
@@ -27,6 +28,9 @@ class PageBuffer {
 
   /// Bytes usable from get().
   size_t size() const { return size_; }
+
+  /// Unmaps every mapping kept for reuse.
+  static void DropKept();
 
  private:
   void Release() noexcept;

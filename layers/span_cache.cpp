@@ -315,6 +315,20 @@ size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   return done;
 }
 
+std::optional<LentBytes> CachedStream::Lend(uint64_t offset, size_t length) const {
+  if (offset >= size_ || length == 0 || length > size_ - offset) return std::nullopt;
+  const std::vector<SpanInfo>& spans = decoder_->index().spans;
+  auto it = std::upper_bound(spans.begin(), spans.end(), offset,
+                             [](uint64_t off, const SpanInfo& s) { return off < s.start; });
+  size_t i = static_cast<size_t>(it - spans.begin()) - 1;
+  const SpanInfo& span = spans[i];
+  uint64_t in = offset - span.start;
+  if (length > span.size - in) return std::nullopt;
+  SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });
+  NoteAccess(i);
+  return LentBytes{data, std::span<const std::byte>(data->data.get() + in, length)};
+}
+
 void CachedStream::NoteAccess(size_t span) const {
   uint64_t previous = last_span_.exchange(span, std::memory_order_relaxed);
   if (previous + 1 != span) return;
@@ -392,7 +406,7 @@ uint64_t ClampedSpanBytes(const DecodeOptions& options) {
   return std::clamp<uint64_t>(options.span_bytes, kMinSpanBytes, kMaxSpanBytes);
 }
 
-size_t SpanInputBytes(const StreamIndex& index, size_t i, size_t limit) {
+SpanInputRange InputRangeOfSpan(const StreamIndex& index, size_t i) {
   const SpanInfo& span = index.spans[i];
   const AccessPoint& point = index.points[span.point];
   uint64_t end = index.blob_size;
@@ -402,8 +416,12 @@ size_t SpanInputBytes(const StreamIndex& index, size_t i, size_t limit) {
   if (next != index.points.end() && next->in_local_copy == point.in_local_copy) {
     end = next->compressed_bit / 8 + 1024;
   }
-  uint64_t begin = point.compressed_bit / 8;
-  uint64_t want = end > begin ? end - begin : limit;
+  return {point.compressed_bit / 8, end};
+}
+
+size_t SpanInputBytes(const StreamIndex& index, size_t i, size_t limit) {
+  SpanInputRange range = InputRangeOfSpan(index, i);
+  uint64_t want = range.end > range.begin ? range.end - range.begin : limit;
   return static_cast<size_t>(std::clamp<uint64_t>(want, 4096, limit));
 }
 

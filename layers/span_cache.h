@@ -141,6 +141,8 @@ class CachedStream final : public ByteSource {
   uint64_t Size() const override { return size_; }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return name_; }
+  /// Lends the bytes from their decoded span when they lie in one span.
+  std::optional<LentBytes> Lend(uint64_t offset, size_t length) const override;
 
   /// The cache this source reads through.
   const std::shared_ptr<SpanCache>& cache() const { return cache_; }
@@ -209,6 +211,17 @@ inline constexpr uint64_t kMaxIndexedSpan = 2 * kMaxSpanBytes;
 
 /// options.span_bytes clamped to [kMinSpanBytes, kMaxSpanBytes].
 uint64_t ClampedSpanBytes(const DecodeOptions& options);
+
+/// Where the compressed bytes of span `i` of `index` lie, as far as the index tells.
+struct SpanInputRange {
+  /// First byte: the one holding the span's access point.
+  uint64_t begin = 0;
+  /// Just past the last byte: a little past the first point after the span, or the blob's end.
+  uint64_t end = 0;
+};
+
+/// The compressed bytes that decoding span `i` of `index` reads.
+SpanInputRange InputRangeOfSpan(const StreamIndex& index, size_t i);
 
 /// A good input buffer size for decoding span `i` of `index` from its point: about the compressed
 /// distance to the first point after the span, within [4 KiB, `limit`].

@@ -71,6 +71,10 @@ size_t ScratchFile::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   return done;
 }
 
+void ScratchFile::WillNeed(uint64_t offset, uint64_t length) const {
+  ::posix_fadvise(fd_, static_cast<off_t>(offset), static_cast<off_t>(length), POSIX_FADV_WILLNEED);
+}
+
 namespace {
 
 constexpr size_t kMaxQueuedChunks = 2;

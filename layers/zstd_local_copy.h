@@ -36,6 +36,7 @@ class ScratchFile final : public ByteSource {
 
   uint64_t Size() const override { return size_.load(std::memory_order_acquire); }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
+  void WillNeed(uint64_t offset, uint64_t length) const override;
   std::string Describe() const override { return name_; }
 
  private:

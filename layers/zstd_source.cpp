@@ -36,6 +36,8 @@ void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   }
   std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
   if (!dctx) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (range.end > range.begin) source->WillNeed(range.begin, range.end - range.begin);
   BlobInput input(*source, SpanInputBytes(*index_, i, kInputBytes));
   uint64_t position = point.compressed_bit / 8;
   uint64_t skip = span.start - point.uncompressed;

@@ -164,4 +164,37 @@ TEST_CASE("sources sharing one cache, destroyed while decoding ahead", "[cache]"
   CHECK(options.cache->stats().bytes <= 1 << 20);
 }
 
+TEST_CASE("bytes inside one span are lent without a copy, others are not", "[cache]") {
+  std::string ref = testing::MakeText(1 << 20, 33);
+  DecodeOptions options;
+  options.span_bytes = 64 * 1024;
+  auto pass = GzipPass(ref, options);
+  SourcePtr source = pass->Finish();
+  const auto& spans = pass->Index().spans;
+  REQUIRE(spans.size() > 4);
+  auto as_string = [](const LentBytes& lent) {
+    return std::string(reinterpret_cast<const char*>(lent.bytes.data()), lent.bytes.size());
+  };
+  for (size_t i : {size_t{0}, size_t{2}, spans.size() - 1}) {
+    const SpanInfo& span = spans[i];
+    auto whole = source->Lend(span.start, span.size);
+    REQUIRE(whole);
+    CHECK(as_string(*whole) == ref.substr(span.start, span.size));
+    auto inner = source->Lend(span.start + 100, 1000);
+    REQUIRE(inner);
+    CHECK(as_string(*inner) == ref.substr(span.start + 100, 1000));
+  }
+  // Across a span boundary, past the end, empty: the caller must copy (or there is nothing).
+  CHECK_FALSE(source->Lend(spans[1].start - 10, 20));
+  CHECK_FALSE(source->Lend(ref.size() - 10, 20));
+  CHECK_FALSE(source->Lend(ref.size(), 1));
+  CHECK_FALSE(source->Lend(0, 0));
+  // Lent bytes outlive the source and its cache (the sanitizer build would see a use after free).
+  auto kept = source->Lend(spans[3].start, 500);
+  REQUIRE(kept);
+  source.reset();
+  pass.reset();
+  CHECK(as_string(*kept) == ref.substr(spans[3].start, 500));
+}
+
 }  // namespace imgmount
