@@ -4,8 +4,9 @@
 //
 // The file is a section file (layers/section_file.h: 32-byte header with magic, version,
 // byte-order mark, file size, section count and a CRC-32 of everything after the header; a table
-// of {id, offset, size}; 8-aligned sections). Kind "IMGMLAYR", version 1. Integers are in the
-// writer's byte order (little-endian on every supported machine).
+// of {id, offset, size}; 8-aligned sections). Kind "IMGMLAYR", version 2 (version 1 had 80-byte
+// member records holding every field; a reader of version 2 refuses it, so it is rebuilt).
+// Integers are in the writer's byte order (little-endian on every supported machine).
 //
 //   section  record size  content
 //   IDNT     fields       five strings (u32 length + bytes each): the key (the layer digest it is
@@ -15,16 +16,24 @@
 //                         the file name of the persisted local copy ("" if none)
 //   LAYR     16           u32 flags (1: the key was verified against the content), u32 zero,
 //                         i64 creation time (Unix seconds)
-//   MEMB     80 each      MemberRecord, one per tar member in tar order:
+//   MEMB     40 each      MemberRecord, one per tar member in tar order:
 //                           0 u64 data offset in the stream   8 u64 size (logical)
 //                          16 i64 mtime seconds              24 u32 path offset, 28 u32 length
-//                          32 u32 link offset, 36 u32 length 40 u16 mode (07777), 42 u8 type
-//                                                            (0 file, 1 dir, 2 symlink, 3
-//                                                            hardlink, 4 chr, 5 blk, 6 fifo),
-//                                                            43 u8 zero
-//                          44 u32 uid   48 u32 gid           52 u32 mtime nanoseconds
-//                          56 u32 dev major, 60 u32 minor    64 u32 first xattr, 68 u32 count
-//                          72 u32 first sparse extent, 76 u32 count
+//                          32 u32 attribute index (into ATTR)
+//                          36 u32 extra index (into EXTR; 0xffffffff: none, every rare field 0)
+//   ATTR     20 each      AttrRecord, the distinct combinations of the members' attributes (each
+//                         combination once in a well-formed file, but nothing relies on it):
+//                           0 u16 mode (07777)   2 u8 type (0 file, 1 dir, 2 symlink, 3 hardlink,
+//                                                4 chr, 5 blk, 6 fifo)   3 u8 zero
+//                           4 u32 uid   8 u32 gid   12 u32 dev major, 16 u32 minor
+//   EXTR     32 each      ExtraRecord, one per member that has a link target, mtime nanoseconds,
+//                         xattrs or sparse runs, in the order of those members (the k-th such
+//                         member has extra index k):
+//                           0 u32 link offset, 4 u32 length   8 u32 mtime nanoseconds
+//                          12 u32 first xattr, 16 u32 count   20 u32 first sparse extent,
+//                                                            24 u32 count   28 u32 zero
+//                         The records use XATR and SPRS in order, each entry once: a record's
+//                         first xattr (sparse extent) is the sum of the counts before it.
 //   XATR     16 each      XattrRecord: u32 name offset, u32 name length, u32 value offset,
 //                         u32 value length (into STRS)
 //   SPRS     16 each      SparseExtent: u64 logical offset, u64 length of a stored run
@@ -32,10 +41,12 @@
 //   STRM, PNTS, WNDS, SPNS   the layer stream's access points and spans (layers/stream_index_io.h)
 //
 // Reading trusts nothing: besides the header and the CRC, every string range must lie in STRS,
-// every xattr and sparse range in its table, every path and hardlink target must be normalised,
-// types, modes and nanoseconds must be in range, a regular file's sparse runs inside its size and
-// its stored data inside the stream; the stream index must fit the blob (its size and codec) and
-// cover the stream with spans. Any failure means: rebuild.
+// every attribute index in ATTR, every extra index must follow the order above, every xattr and
+// sparse range must lie in its table and be used once, every path and hardlink target must be
+// normalised, types, modes, device numbers and nanoseconds must be in range, a regular file's
+// sparse runs inside its size and its stored data inside the stream; the stream index must fit
+// the blob (its size and codec) and cover the stream with spans. Any failure means: rebuild
+// (index/index_checks.h).
 #pragma once
 
 #include <cstdint>

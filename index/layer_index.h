@@ -1,7 +1,8 @@
 // The faithful table of contents of one layer: every tar member with the offset of its data in
-// the layer's uncompressed stream. Stored compactly as fixed-size records plus one string table
-// (the same tables whether built in memory or mapped from the index cache), and read through
-// cheap views (TarMember) that point into them.
+// the layer's uncompressed stream. Stored compactly as fixed-size records, a table of the
+// distinct attribute combinations they share, a table of the fields few members have, and one
+// string table (the same tables whether built in memory or mapped from the index cache), and
+// read through cheap views (TarMember) that point into them.
 #pragma once
 
 #include <cstdint>
@@ -46,33 +47,61 @@ struct XattrRecord {
   uint32_t value_length = 0;
 };
 
-/// One member as a fixed-size record (80 bytes); strings live in the string table.
+/// The attributes many members share, stored once per distinct combination (20 bytes).
+struct AttrRecord {
+  /// Permission bits (07777).
+  uint16_t mode = 0;
+  /// A MemberType.
+  uint8_t type = 0;
+  /// Always 0.
+  uint8_t reserved = 0;
+  uint32_t uid = 0;
+  uint32_t gid = 0;
+  uint32_t dev_major = 0;
+  uint32_t dev_minor = 0;
+
+  /// Field-wise equality (for interning).
+  bool operator==(const AttrRecord&) const = default;
+};
+static_assert(sizeof(AttrRecord) == 20, "AttrRecord is part of the index file format");
+
+/// The fields few members have, one record per member that has any of them (32 bytes).
+struct ExtraRecord {
+  uint32_t link_offset = 0;
+  uint32_t link_length = 0;
+  uint32_t mtime_nsec = 0;
+  uint32_t xattr_first = 0;
+  uint32_t xattr_count = 0;
+  uint32_t sparse_first = 0;
+  uint32_t sparse_count = 0;
+  /// Always 0.
+  uint32_t reserved = 0;
+};
+static_assert(sizeof(ExtraRecord) == 32, "ExtraRecord is part of the index file format");
+
+/// MemberRecord::extra_index of a member without an ExtraRecord (all its rare fields are 0).
+inline constexpr uint32_t kNoExtra = 0xffffffff;
+
+/// One member as a fixed-size record (40 bytes); strings live in the string table, shared
+/// attributes in the attribute table and rare fields in the extra table.
 struct MemberRecord {
   uint64_t data_offset = 0;
   uint64_t size = 0;
   int64_t mtime_sec = 0;
   uint32_t path_offset = 0;
   uint32_t path_length = 0;
-  uint32_t link_offset = 0;
-  uint32_t link_length = 0;
-  uint16_t mode = 0;
-  uint8_t type = 0;
-  uint8_t reserved = 0;
-  uint32_t uid = 0;
-  uint32_t gid = 0;
-  uint32_t mtime_nsec = 0;
-  uint32_t dev_major = 0;
-  uint32_t dev_minor = 0;
-  uint32_t xattr_first = 0;
-  uint32_t xattr_count = 0;
-  uint32_t sparse_first = 0;
-  uint32_t sparse_count = 0;
+  /// Index into IndexTables::attrs.
+  uint32_t attr_index = 0;
+  /// Index into IndexTables::extras, or kNoExtra.
+  uint32_t extra_index = kNoExtra;
 };
-static_assert(sizeof(MemberRecord) == 80, "MemberRecord is part of the index file format");
+static_assert(sizeof(MemberRecord) == 40, "MemberRecord is part of the index file format");
 
 /// The tables of one layer index: the in-memory and on-disk form are the same.
 struct IndexTables {
   std::span<const MemberRecord> members;
+  std::span<const AttrRecord> attrs;
+  std::span<const ExtraRecord> extras;
   std::span<const XattrRecord> xattrs;
   std::span<const SparseExtent> sparse;
   std::string_view strings;
@@ -135,7 +164,9 @@ class LayerIndex {
   /// The path of member `i` without building a whole view.
   std::string_view path(uint32_t i) const;
   /// The type of member `i`.
-  MemberType type(uint32_t i) const { return static_cast<MemberType>(tables_.members[i].type); }
+  MemberType type(uint32_t i) const {
+    return static_cast<MemberType>(tables_.attrs[tables_.members[i].attr_index].type);
+  }
   /// The raw tables (for the index cache).
   const IndexTables& tables() const { return tables_; }
 
@@ -195,8 +226,14 @@ class LayerIndexBuilder {
 
  private:
   uint32_t AddString(std::string_view text);
+  uint32_t InternAttr(const AttrRecord& attr);
 
   std::vector<MemberRecord> members_;
+  std::vector<AttrRecord> attrs_;
+  // Open-addressing hash table over attrs_ (entries are index + 1, 0 is empty; the size is a
+  // power of two), hashed with a per-process random seed so that crafted ids cannot flood it.
+  std::vector<uint32_t> attr_slots_;
+  std::vector<ExtraRecord> extras_;
   std::vector<XattrRecord> xattrs_;
   std::vector<SparseExtent> sparse_;
   std::string strings_;

@@ -11,81 +11,18 @@
 #include "layers/zstd_local_copy.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 #include "tests/unit/test_index_cache_support.h"
+#include "tests/unit/test_index_file_support.h"
 
 namespace imgmount {
 namespace {
 
 using namespace fixture;
 
+using testing::Forge;
+using testing::IndexAndWrite;
+using testing::Refusal;
 using testing::TempDir;
-
-struct Written {
-  LayerBlob blob;
-  std::shared_ptr<const LayerIndex> index;
-  std::string path;
-  std::string bytes;
-};
-
-Written IndexAndWrite(const TempDir& dir, Compression method, size_t big = 0,
-                      DecodeOptions options = {}) {
-  Written w;
-  w.blob = testing::MakeBlob(BuildTar(testing::RichLayerEntries(big)), method);
-  std::shared_ptr<const ScratchFile> copy;
-  options.scratch_dir = dir.path();
-  w.index = IndexLayer(w.blob, "layer 1", options, {}, &copy);
-  LayerFileInfo info;
-  info.key = w.blob.digest;
-  info.digests = w.index->digests();
-  info.verified = info.digests.blob == info.key;
-  if (!info.verified) info.origin = "image file";
-  info.created = 1700000000;
-  uint64_t copy_size = 0;
-  if (copy) {
-    info.local_copy_name = "sha256-x.0000000000000000.zst";
-    copy_size = copy->Size();
-  }
-  w.path = dir / "layer.idx";
-  std::string why;
-  REQUIRE(WriteLayerIndexFile(w.path, *w.index, info, copy_size, &why));
-  w.bytes = testing::ReadFileBytes(w.path);
-  return w;
-}
-
-// Reads `bytes` as a layer index file for `w`'s blob; the reason when it is refused.
-std::string Refusal(const TempDir& dir, const Written& w, const std::string& bytes) {
-  std::string path = dir / "mutated.idx";
-  testing::WriteFileBytes(path, bytes);
-  std::string why;
-  auto file = ReadLayerIndexFile(path, w.blob.blob->Size(), SniffCodec(*w.blob.blob), &why);
-  if (file) return "";
-  CHECK_FALSE(why.empty());
-  return why;
-}
-
-// Offset of section `id` in a section file's bytes.
-uint64_t SectionOffset(const std::string& bytes, uint32_t id) {
-  uint32_t count = 0;
-  std::memcpy(&count, bytes.data() + 24, 4);
-  for (uint32_t i = 0; i < count; ++i) {
-    uint32_t entry_id = 0;
-    uint64_t offset = 0;
-    std::memcpy(&entry_id, bytes.data() + 32 + 24 * i, 4);
-    std::memcpy(&offset, bytes.data() + 32 + 24 * i + 8, 8);
-    if (entry_id == id) return offset;
-  }
-  FAIL("no such section");
-  return 0;
-}
-
-// Overwrites `value` at `offset` in section `id` and recomputes the checksum, as a deliberate
-// forgery (not corruption) would.
-template <class T>
-std::string Forge(std::string bytes, const char (&id)[5], uint64_t offset, T value) {
-  std::memcpy(bytes.data() + SectionOffset(bytes, SectionId(id)) + offset, &value, sizeof value);
-  uint32_t crc = Crc32(0, std::as_bytes(std::span(bytes).subspan(32)));
-  std::memcpy(bytes.data() + 28, &crc, 4);
-  return bytes;
-}
+using testing::Written;
 
 }  // namespace
 
@@ -153,9 +90,11 @@ TEST_CASE("every flipped byte and every truncation of an index file means rebuil
 TEST_CASE("an index file of another version, kind, blob or codec means rebuild", "[index-file]") {
   TempDir dir;
   Written w = IndexAndWrite(dir, Compression::kGzip);
-  std::string older = w.bytes;
-  older[8] = 0;  // version 0
-  CHECK(Refusal(dir, w, older).find("version") != std::string::npos);
+  for (char version : {0, 1, 3}) {
+    std::string other = w.bytes;
+    other[8] = version;  // version 1 had 80-byte member records
+    CHECK(Refusal(dir, w, other).find("version") != std::string::npos);
+  }
   std::string foreign = w.bytes;
   std::memcpy(foreign.data(), "IMGMARCH", 8);
   CHECK_FALSE(Refusal(dir, w, foreign).empty());
@@ -176,39 +115,53 @@ TEST_CASE("an index file of another version, kind, blob or codec means rebuild",
 TEST_CASE("forged records are refused although the checksum fits", "[index-file]") {
   TempDir dir;
   Written w = IndexAndWrite(dir, Compression::kGzip, 1 << 20);
-  const auto& members = w.index->tables().members;
+  const IndexTables& t = w.index->tables();
+  const auto& members = t.members;
+  auto extra = [&](uint32_t i) { return members[i].extra_index; };
   uint32_t sparse = 0;
   uint32_t link = 0;
   uint32_t fifo = 0;
+  uint32_t nsec = 0;
+  uint32_t xattr = 0;
   for (uint32_t i = 0; i < members.size(); ++i) {
-    if (members[i].sparse_count > 0) sparse = i;
-    if (members[i].type == static_cast<uint8_t>(MemberType::kHardlink)) link = i;
-    if (members[i].type == static_cast<uint8_t>(MemberType::kFifo)) fifo = i;
+    if (w.index->member(i).sparse.size() > 0) sparse = i;
+    if (w.index->member(i).mtime_nsec > 0) nsec = i;
+    if (w.index->member(i).xattrs.size() > 0) xattr = i;
+    if (w.index->type(i) == MemberType::kHardlink) link = i;
+    if (w.index->type(i) == MemberType::kFifo) fifo = i;
   }
   REQUIRE(sparse > 0);
   REQUIRE(link > 0);
   REQUIRE(fifo > 0);
+  REQUIRE(nsec > 0);
+  REQUIRE(xattr > 0);
   uint32_t dot_dot_slash_x = 0;
   std::memcpy(&dot_dot_slash_x, "../x", 4);
-  uint64_t strings = w.index->tables().strings.size();
-  auto at = [](uint32_t member, size_t field) { return uint64_t{member} * 80 + field; };
+  uint64_t strings = t.strings.size();
+  auto at = [](uint32_t member, size_t field) { return uint64_t{member} * 40 + field; };
+  auto attr_of = [&](uint32_t member, size_t field) {
+    return uint64_t{members[member].attr_index} * 20 + field;
+  };
+  auto extra_of = [&](uint32_t member, size_t field) {
+    return uint64_t{extra(member)} * 32 + field;
+  };
   std::vector<std::pair<std::string, std::string>> forgeries = {
       {"path past the string table", Forge(w.bytes, "MEMB", at(1, 24), uint32_t(strings))},
       {"path length past the table", Forge(w.bytes, "MEMB", at(1, 28), uint32_t(0xffffffff))},
-      {"unknown type", Forge(w.bytes, "MEMB", at(1, 42), uint8_t(9))},
-      {"mode bits beyond 07777", Forge(w.bytes, "MEMB", at(1, 40), uint16_t(0170000))},
-      {"nanoseconds", Forge(w.bytes, "MEMB", at(1, 52), uint32_t(1000000000))},
+      {"unknown type", Forge(w.bytes, "ATTR", attr_of(1, 2), uint8_t(9))},
+      {"mode bits beyond 07777", Forge(w.bytes, "ATTR", attr_of(1, 0), uint16_t(0170000))},
+      {"nanoseconds", Forge(w.bytes, "EXTR", extra_of(nsec, 8), uint32_t(1000000000))},
       {"data past the stream", Forge(w.bytes, "MEMB", at(1, 0), uint64_t(1) << 62)},
       {"size past the stream", Forge(w.bytes, "MEMB", at(1, 8), uint64_t(1) << 40)},
-      {"xattr range", Forge(w.bytes, "MEMB", at(1, 68), uint32_t(1000))},
-      {"sparse range", Forge(w.bytes, "MEMB", at(sparse, 76), uint32_t(1000))},
+      {"xattr range", Forge(w.bytes, "EXTR", extra_of(xattr, 16), uint32_t(1000))},
+      {"sparse range", Forge(w.bytes, "EXTR", extra_of(sparse, 24), uint32_t(1000))},
       {"sparse run past the size", Forge(w.bytes, "SPRS", 8, uint64_t(1) << 50)},
-      {"hardlink without a target", Forge(w.bytes, "MEMB", at(link, 36), uint32_t(0))},
-      {"device numbers on a fifo", Forge(w.bytes, "MEMB", at(fifo, 56), uint32_t(5))},
+      {"hardlink without a target", Forge(w.bytes, "EXTR", extra_of(link, 4), uint32_t(0))},
+      {"device numbers on a fifo", Forge(w.bytes, "ATTR", attr_of(fifo, 12), uint32_t(5))},
       {"a path climbing out with ..",
        Forge(w.bytes, "STRS", members[1].path_offset, dot_dot_slash_x)},
       {"a hardlink target climbing out",
-       Forge(w.bytes, "STRS", members[link].link_offset, dot_dot_slash_x)},
+       Forge(w.bytes, "STRS", t.extras[extra(link)].link_offset, dot_dot_slash_x)},
       {"xattr name past the table", Forge(w.bytes, "XATR", 0, uint32_t(strings + 1))},
       {"span gap", Forge(w.bytes, "SPNS", 0, uint64_t(1))},
       {"span of size 0", Forge(w.bytes, "SPNS", 8, uint64_t(0))},
