@@ -19,10 +19,10 @@ namespace {
 // about 65k per process), and the heap gives small blocks back well enough.
 constexpr size_t kMapFrom = 256 * 1024;
 
-// Mappings given back are kept for reuse up to this many bytes: a sequential reader evicts a span
-// for every span it decodes, and a fresh mapping costs its page faults and zeroing again (an
-// eighth of the daemon's CPU time when reading a gzip layer at full speed).
-constexpr size_t kRecycleBytes = 8u << 20;
+// Mappings given back are kept for reuse up to a limit (PageBuffer::LimitKept): a sequential
+// reader evicts a span for every span it decodes, and a fresh mapping costs its page faults and
+// zeroing again (an eighth of the daemon's CPU time when reading a gzip layer at full speed).
+constexpr size_t kDefaultKeptBytes = 8u << 20;
 
 // Mappings waiting for reuse, shared by the whole process.
 class RecycledMappings {
@@ -42,18 +42,19 @@ class RecycledMappings {
     return {nullptr, 0};
   }
 
-  // Unmaps every kept mapping.
-  void DropAll() {
+  // Unmaps every kept mapping, and from now on keeps at most `limit` bytes.
+  void DropAll(size_t limit) {
     std::lock_guard lock(mutex_);
     for (const Mapping& m : kept_) ::munmap(m.map, m.bytes);
     kept_.clear();
     held_ = 0;
+    limit_ = limit;
   }
 
   // Keeps `map` for reuse if there is room; returns false if the caller must unmap it.
   bool Keep(void* map, size_t bytes) {
     std::lock_guard lock(mutex_);
-    if (held_ + bytes > kRecycleBytes) return false;
+    if (held_ + bytes > limit_) return false;
     kept_.push_back({map, bytes});
     held_ += bytes;
     return true;
@@ -67,6 +68,7 @@ class RecycledMappings {
   std::mutex mutex_;
   std::vector<Mapping> kept_;
   size_t held_ = 0;
+  size_t limit_ = kDefaultKeptBytes;
 };
 
 RecycledMappings& Recycled() {
@@ -100,8 +102,8 @@ PageBuffer::PageBuffer(size_t size) : size_(size) {
   data_ = static_cast<std::byte*>(map);
 }
 
-void PageBuffer::DropKept() {
-  Recycled().DropAll();
+void PageBuffer::LimitKept(size_t bytes) {
+  Recycled().DropAll(bytes);
 }
 
 PageBuffer::~PageBuffer() {

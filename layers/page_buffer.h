@@ -8,7 +8,7 @@
 namespace imgmount {
 
 /// A writable buffer in an anonymous mapping of its own (below 256 KiB: on the heap), unmapped
-/// when destroyed (or kept, up to 8 MiB in all, for the next buffer of the same size).
+/// when destroyed (or kept, up to a limit, for the next buffer of about the same size).
 class PageBuffer {
  public:
   /// An empty buffer.
@@ -29,8 +29,9 @@ class PageBuffer {
   /// Bytes usable from get().
   size_t size() const { return size_; }
 
-  /// Unmaps every mapping kept for reuse.
-  static void DropKept();
+  /// Unmaps every mapping kept for reuse, and from now on keeps at most `bytes` of them (8 MiB
+  /// until this is called).
+  static void LimitKept(size_t bytes);
 
  private:
   void Release() noexcept;

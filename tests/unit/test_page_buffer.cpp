@@ -37,7 +37,7 @@ TEST_CASE("a page buffer is writable over its whole size", "[page_buffer]") {
 }
 
 TEST_CASE("a mapping given back is reused by the next buffer of about its size", "[page_buffer]") {
-  PageBuffer::DropKept();
+  PageBuffer::LimitKept(8u << 20);
   GiveBackMarked(2u << 20);
   PageBuffer same(2u << 20);
   CHECK(Marked(same));
@@ -49,7 +49,7 @@ TEST_CASE("a mapping given back is reused by the next buffer of about its size",
 }
 
 TEST_CASE("a mapping much larger than asked for is not handed out", "[page_buffer]") {
-  PageBuffer::DropKept();
+  PageBuffer::LimitKept(8u << 20);
   GiveBackMarked(4u << 20);
   PageBuffer small(1u << 20);
   CHECK_FALSE(Marked(small));
@@ -59,7 +59,7 @@ TEST_CASE("a mapping much larger than asked for is not handed out", "[page_buffe
 
 TEST_CASE("at most 8 MiB of mappings are kept, and dropping them empties the pool",
           "[page_buffer]") {
-  PageBuffer::DropKept();
+  PageBuffer::LimitKept(8u << 20);
   {
     std::vector<PageBuffer> buffers;
     for (int k = 0; k < 6; ++k) buffers.emplace_back(2u << 20);
@@ -74,7 +74,7 @@ TEST_CASE("at most 8 MiB of mappings are kept, and dropping them empties the poo
   }
   CHECK(reused == 4);
   again.clear();
-  PageBuffer::DropKept();
+  PageBuffer::LimitKept(8u << 20);
   PageBuffer fresh(2u << 20);
   CHECK_FALSE(Marked(fresh));
 }
