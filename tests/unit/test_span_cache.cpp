@@ -190,11 +190,12 @@ TEST_CASE("bytes inside one span are lent without a copy, others are not", "[cac
   CHECK_FALSE(source->Lend(ref.size(), 1));
   CHECK_FALSE(source->Lend(0, 0));
   // Lent bytes outlive the source and its cache (the sanitizer build would see a use after free).
+  std::string expected = ref.substr(spans[3].start, 500);
   auto kept = source->Lend(spans[3].start, 500);
   REQUIRE(kept);
   source.reset();
-  pass.reset();
-  CHECK(as_string(*kept) == ref.substr(spans[3].start, 500));
+  pass.reset();  // `spans` is gone from here on
+  CHECK(as_string(*kept) == expected);
 }
 
 }  // namespace imgmount
