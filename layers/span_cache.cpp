@@ -294,13 +294,18 @@ SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::stri
   return out;
 }
 
+size_t CachedStream::SpanAt(uint64_t offset) const {
+  const std::vector<SpanInfo>& spans = decoder_->index().spans;
+  auto it = std::upper_bound(spans.begin(), spans.end(), offset,
+                             [](uint64_t off, const SpanInfo& s) { return off < s.start; });
+  return static_cast<size_t>(it - spans.begin()) - 1;
+}
+
 size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   if (offset >= size_ || dst.empty()) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
   const std::vector<SpanInfo>& spans = decoder_->index().spans;
-  auto it = std::upper_bound(spans.begin(), spans.end(), offset,
-                             [](uint64_t off, const SpanInfo& s) { return off < s.start; });
-  size_t i = static_cast<size_t>(it - spans.begin()) - 1;
+  size_t i = SpanAt(offset);
   size_t done = 0;
   while (done < want) {
     const SpanInfo& span = spans[i];
@@ -317,11 +322,8 @@ size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
 
 std::optional<LentBytes> CachedStream::Lend(uint64_t offset, size_t length) const {
   if (offset >= size_ || length == 0 || length > size_ - offset) return std::nullopt;
-  const std::vector<SpanInfo>& spans = decoder_->index().spans;
-  auto it = std::upper_bound(spans.begin(), spans.end(), offset,
-                             [](uint64_t off, const SpanInfo& s) { return off < s.start; });
-  size_t i = static_cast<size_t>(it - spans.begin()) - 1;
-  const SpanInfo& span = spans[i];
+  size_t i = SpanAt(offset);
+  const SpanInfo& span = decoder_->index().spans[i];
   uint64_t in = offset - span.start;
   if (length > span.size - in) return std::nullopt;
   SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });

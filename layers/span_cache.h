@@ -149,6 +149,8 @@ class CachedStream final : public ByteSource {
 
  private:
   static SpanPtr Load(const SpanDecoder& decoder, size_t i, const std::string& name);
+  // Index of the span holding `offset` (which must be below size_).
+  size_t SpanAt(uint64_t offset) const;
   void NoteAccess(size_t span) const;
 
   std::shared_ptr<const SpanDecoder> decoder_;

@@ -53,6 +53,8 @@ void RunFixture(std::vector<std::string> args) {
   }
 }
 
+}  // namespace
+
 TarEntry Entry(const std::string& path, TarType type, uint32_t mode) {
   TarEntry e;
   e.path = path;
@@ -61,8 +63,6 @@ TarEntry Entry(const std::string& path, TarType type, uint32_t mode) {
   e.mtime = 1700000000;
   return e;
 }
-
-}  // namespace
 
 TarEntry PlainFile(const std::string& path, const std::string& content, uint32_t mode) {
   TarEntry e = Entry(path, TarType::kRegular, mode);

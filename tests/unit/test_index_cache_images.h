@@ -12,6 +12,9 @@
 namespace imgmount::testing {
 using namespace imgmount::fixture;
 
+/// An entry of `type` at `path` with `mode` and a fixed mtime; the caller fills in the rest.
+TarEntry Entry(const std::string& path, TarType type, uint32_t mode);
+
 /// A regular file entry.
 TarEntry PlainFile(const std::string& path, const std::string& content, uint32_t mode = 0644);
 

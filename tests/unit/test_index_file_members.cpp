@@ -19,6 +19,7 @@ namespace {
 
 using namespace fixture;
 
+using testing::Entry;
 using testing::Forge;
 using testing::IndexAndWrite;
 using testing::Opened;
@@ -30,21 +31,12 @@ using testing::Written;
 
 constexpr uint64_t kTiB = uint64_t{1} << 40;
 
-TarEntry Node(const std::string& path, TarType type, uint32_t mode) {
-  TarEntry e;
-  e.path = path;
-  e.type = type;
-  e.mode = mode;
-  e.mtime = 1700000000;
-  return e;
-}
-
 // A layer with every rare field, and many plain files that share their attributes.
 std::vector<TarEntry> RareFieldEntries() {
-  std::vector<TarEntry> entries = {Node("etc/", TarType::kDirectory, 0755)};
-  TarEntry symlink = Node("etc/alias", TarType::kSymlink, 0777);
+  std::vector<TarEntry> entries = {Entry("etc/", TarType::kDirectory, 0755)};
+  TarEntry symlink = Entry("etc/alias", TarType::kSymlink, 0777);
   symlink.link_target = "../usr/" + std::string(180, 't') + "/tool";
-  TarEntry hardlink = Node("usr/bin/tool-link", TarType::kHardlink, 04755);
+  TarEntry hardlink = Entry("usr/bin/tool-link", TarType::kHardlink, 04755);
   hardlink.link_target = "usr/bin/tool";
   TarEntry nsec = PlainFile("etc/precise", "time", 0600);
   nsec.mtime_nsec = 999999999;
@@ -55,10 +47,10 @@ std::vector<TarEntry> RareFieldEntries() {
   TarEntry sparse = PlainFile("var/huge.img", std::string(8192, 'x'));
   sparse.sparse = std::vector<SparseChunk>{{0, 4096}, {8192, 0}};
   sparse.extra_pax = {{"GNU.sparse.realsize", std::to_string(kTiB)}};
-  TarEntry chr = Node("dev/odd", TarType::kCharDevice, 0620);
+  TarEntry chr = Entry("dev/odd", TarType::kCharDevice, 0620);
   chr.dev_major = 4095;
   chr.dev_minor = 1048575;
-  TarEntry blk = Node("dev/nvme0n1", TarType::kBlockDevice, 0660);
+  TarEntry blk = Entry("dev/nvme0n1", TarType::kBlockDevice, 0660);
   blk.dev_major = 259;
   blk.dev_minor = 7;
   TarEntry ids = PlainFile("home/user/file", "ids", 0640);
@@ -73,7 +65,7 @@ std::vector<TarEntry> RareFieldEntries() {
     entries.push_back(e);
   }
   entries.insert(entries.begin() + 2, PlainFile("usr/bin/tool", "#!/bin/sh\n", 04755));
-  entries.push_back(Node("run/pipe", TarType::kFifo, 0600));
+  entries.push_back(Entry("run/pipe", TarType::kFifo, 0600));
   for (int i = 0; i < 500; ++i) entries.push_back(PlainFile("data/f" + std::to_string(i), "x"));
   return entries;
 }
