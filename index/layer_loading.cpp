@@ -75,6 +75,9 @@ class ProgressSource final : public ByteSource {
     return got;
   }
   std::string Describe() const override { return inner_->Describe(); }
+  void WillNeed(uint64_t offset, uint64_t length) const override {
+    inner_->WillNeed(offset, length);
+  }
 
  private:
   SourcePtr inner_;

@@ -1,20 +1,32 @@
-// The part of a decoding pass that every codec shares: an output buffer that the codec refills
-// (Produce) and that Read and Skip drain, the stream position, and the digests found at the end.
+// The part of a decoding pass that every codec shares. The codec's Produce() runs on a decoding
+// thread of the pass's own, a few chunks ahead of the reader, so that decoding (inflate, span
+// checksums, window packing) and the reader's work (tar parsing, index building, handing the
+// stream to its hasher) use two cores; Read and Skip drain the chunks in order and rethrow the
+// decoder's error where it happened.
 #pragma once
 
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <deque>
+#include <exception>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "layers/decode_pass.h"
+#include "layers/hasher.h"
 
 namespace imgmount {
 
-/// A DecodePass whose codec produces output in chunks into a shared buffer.
+/// A DecodePass whose codec produces output in chunks, decoded ahead on a thread of its own.
 class BufferedPass : public DecodePass {
  public:
+  ~BufferedPass() override;
+
   size_t Read(std::span<std::byte> dst) override;
   void Skip(uint64_t n) override;
   void Drain() override { Skip(UINT64_MAX); }
@@ -26,19 +38,52 @@ class BufferedPass : public DecodePass {
   /// Size of the output buffer a codec fills per Produce() call.
   static constexpr size_t kOutBytes = 1 << 20;
 
-  BufferedPass() : out_(std::make_unique_for_overwrite<std::byte[]>(kOutBytes)) {}
+  BufferedPass() = default;
 
-  /// Refills out_[0, out_len_) with the next output, or sets ended_ at the end of the stream.
+  /// Fills out_[0, out_len_) with the next output, or sets ended_ at the end of the stream (and
+  /// then the digests). Runs on the decoding thread; throws Error on a corrupt stream.
   virtual void Produce() = 0;
 
+  /// Computes the digest of the uncompressed stream (on a hasher thread, fed by the reader as it
+  /// takes each chunk); StreamDigest() gives it once the reader has taken the last chunk.
+  void HashStream(DigestAlgorithm algorithm);
+
+  /// Stops and joins the decoding thread. A derived class calls it first thing in its
+  /// destructor, since the thread runs the derived class's Produce over its members.
+  void StopDecoding();
+
+  // Written by Produce on the decoding thread; the reader sees them only once it has met the
+  // end of the stream (after the thread's end), or the chunk they describe.
   std::unique_ptr<std::byte[]> out_;
-  size_t out_pos_ = 0;
   size_t out_len_ = 0;
   bool ended_ = false;
   std::string blob_digest_;
   std::string stream_digest_;
 
  private:
+  // Decoded bytes handed from the decoding thread to the reader.
+  struct Chunk {
+    std::unique_ptr<std::byte[]> bytes;
+    size_t size = 0;
+    bool last = false;  // the stream ends with it
+  };
+
+  bool NextChunk();
+  void DecodeLoop();
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Chunk> ready_;
+  std::vector<std::unique_ptr<std::byte[]>> free_;
+  bool decoder_done_ = false;
+  bool stopping_ = false;
+  std::exception_ptr error_;
+  std::thread thread_;
+  std::unique_ptr<Hasher> stream_hash_;
+
+  Chunk current_;
+  size_t current_pos_ = 0;
+  bool reader_ended_ = false;
   uint64_t position_ = 0;
 };
 

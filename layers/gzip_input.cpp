@@ -13,14 +13,19 @@ namespace {
 // to 8 bytes of look-ahead) does not have to re-read a whole buffer.
 constexpr uint64_t kLookBehind = 64;
 
+// How far ahead of the position a read-ahead input keeps the blob requested from the kernel;
+// renewed when less than half of it is left.
+constexpr uint64_t kReadAhead = 16 << 20;
+
 }  // namespace
 
-BlobInput::BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher)
+BlobInput::BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher, bool read_ahead)
     : blob_(blob),
       size_(blob.Size()),
       capacity_(std::max<size_t>(buffer_bytes, 4 * kLookBehind)),
       buffer_(std::make_unique_for_overwrite<std::byte[]>(capacity_)),
-      hasher_(hasher) {}
+      hasher_(hasher),
+      read_ahead_(read_ahead) {}
 
 BlobInput::~BlobInput() = default;
 
@@ -41,6 +46,7 @@ void BlobInput::Fill(uint64_t offset) {
   }
   size_t want = static_cast<size_t>(std::min<uint64_t>(capacity_ - kept, size_ - (start + kept)));
   if (hasher_ != nullptr && hashed_ < start + kept) HashTo(start + kept);
+  if (read_ahead_) AdviseAhead(start + kept);
   size_t got = blob_.ReadAt(start + kept, std::span(buffer_.get() + kept, want));
   buffer_offset_ = start;
   buffer_length_ = kept + got;
@@ -49,6 +55,14 @@ void BlobInput::Fill(uint64_t offset) {
     hasher_->Update(std::span(buffer_.get() + from, buffer_length_ - from));
     hashed_ = start + buffer_length_;
   }
+}
+
+void BlobInput::AdviseAhead(uint64_t from) {
+  if (from + kReadAhead / 2 < advised_until_) return;
+  uint64_t begin = std::max(from, advised_until_);
+  uint64_t end = std::min(size_, from + kReadAhead);
+  if (end > begin) blob_.WillNeed(begin, end - begin);
+  advised_until_ = end;
 }
 
 bool BlobInput::Copy(uint64_t offset, std::span<std::byte> dst) {

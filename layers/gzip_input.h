@@ -16,7 +16,10 @@ class Hasher;
 class BlobInput {
  public:
   /// Reads `blob` in pieces of `buffer_bytes`; feeds each byte once to `hasher` if not null.
-  BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher = nullptr);
+  /// With `read_ahead` (a pass over the whole blob), asks the blob's source to fetch the next
+  /// few MiB ahead of the position, so a cold blob's disk reads overlap the decoding.
+  BlobInput(const ByteSource& blob, size_t buffer_bytes, Hasher* hasher = nullptr,
+            bool read_ahead = false);
   ~BlobInput();
   BlobInput(const BlobInput&) = delete;
   BlobInput& operator=(const BlobInput&) = delete;
@@ -38,6 +41,7 @@ class BlobInput {
 
  private:
   void Fill(uint64_t offset);
+  void AdviseAhead(uint64_t from);
 
   const ByteSource& blob_;
   uint64_t size_;
@@ -47,6 +51,8 @@ class BlobInput {
   size_t buffer_length_ = 0;
   Hasher* hasher_;
   uint64_t hashed_ = 0;
+  bool read_ahead_;
+  uint64_t advised_until_ = 0;
 };
 
 }  // namespace imgmount

@@ -19,19 +19,22 @@ GzipPass::GzipPass(SourcePtr blob, std::string name, const DecodeOptions& option
       options_(options),
       blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
                               : nullptr),
-      stream_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.stream_algorithm)
-                                : nullptr),
-      input_(*blob_, kInputBytes, blob_hash_.get()),
+      input_(*blob_, kInputBytes, blob_hash_.get(), true),
       stream_(input_, name_, true, true),
       index_(std::make_shared<StreamIndex>()),
       builder_(index_.get(), ClampedSpanBytes(options)) {
   index_->codec = Codec::kGzip;
+  if (options.hash) HashStream(options.stream_algorithm);
   index_->blob_size = input_.size();
   stream_.StartAtMember(0);
 }
 
+GzipPass::~GzipPass() {
+  StopDecoding();
+}
+
 void GzipPass::Produce() {
-  out_pos_ = out_len_ = 0;
+  out_len_ = 0;
   while (out_len_ == 0 && !ended_) {
     if (!stream_.boundary_requested() && builder_.WantPoint(stream_.input_position())) {
       stream_.RequestBoundary();
@@ -39,7 +42,6 @@ void GzipPass::Produce() {
     size_t cap = static_cast<size_t>(std::min<uint64_t>(kOutBytes, builder_.UntilPointDue()));
     std::span<std::byte> out(out_.get(), stream_.Read(std::span(out_.get(), cap)));
     builder_.Add(out);
-    if (stream_hash_) stream_hash_->Update(out);
     out_len_ = out.size();
     OnStop();
   }
@@ -76,7 +78,6 @@ void GzipPass::End() {
   if (blob_hash_) {
     input_.HashTo(input_.size());
     blob_digest_ = blob_hash_->Finish();
-    stream_digest_ = stream_hash_->Finish();
   }
 }
 

@@ -19,6 +19,7 @@ class GzipPass final : public BufferedPass {
  public:
   /// Starts the pass over `blob`, named `name` in errors.
   GzipPass(SourcePtr blob, std::string name, const DecodeOptions& options);
+  ~GzipPass() override;
 
   SourcePtr Finish() override;
   const StreamIndex& Index() const override { return *index_; }
@@ -32,7 +33,6 @@ class GzipPass final : public BufferedPass {
   std::string name_;
   DecodeOptions options_;
   std::unique_ptr<Hasher> blob_hash_;
-  std::unique_ptr<Hasher> stream_hash_;
   BlobInput input_;
   GzipStream stream_;
   WindowPacker packer_;

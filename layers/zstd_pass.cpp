@@ -25,23 +25,23 @@ ZstdPass::ZstdPass(SourcePtr blob, std::string name, const DecodeOptions& option
       span_bytes_(ClampedSpanBytes(options)),
       blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
                               : nullptr),
-      stream_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.stream_algorithm)
-                                : nullptr),
-      input_(*blob_, kInputBytes, blob_hash_.get()),
+      input_(*blob_, kInputBytes, blob_hash_.get(), true),
       dctx_(ZSTD_createDCtx()),
       index_(std::make_shared<StreamIndex>()),
       builder_(index_.get(), span_bytes_) {
   if (dctx_ == nullptr) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
   index_->codec = Codec::kZstd;
+  if (options.hash) HashStream(options.stream_algorithm);
   index_->blob_size = input_.size();
 }
 
 ZstdPass::~ZstdPass() {
+  StopDecoding();
   ZSTD_freeDCtx(dctx_);
 }
 
 void ZstdPass::Produce() {
-  out_pos_ = out_len_ = 0;
+  out_len_ = 0;
   while (out_len_ == 0 && !ended_) {
     auto avail = input_.At(input_position_);
     if (avail.empty() && at_frame_start_) {
@@ -58,7 +58,6 @@ void ZstdPass::Produce() {
     input_position_ += in.pos;
     at_frame_start_ = false;
     std::span<const std::byte> bytes(out_.get(), out.pos);
-    if (stream_hash_) stream_hash_->Update(bytes);
     OnFrameBytes(bytes);
     out_len_ = out.pos;
     if (ret == 0) {
@@ -144,7 +143,6 @@ void ZstdPass::End() {
   if (blob_hash_) {
     input_.HashTo(input_.size());
     blob_digest_ = blob_hash_->Finish();
-    stream_digest_ = stream_hash_->Finish();
   }
 }
 

@@ -43,7 +43,6 @@ class ZstdPass final : public BufferedPass {
   DecodeOptions options_;
   uint64_t span_bytes_;
   std::unique_ptr<Hasher> blob_hash_;
-  std::unique_ptr<Hasher> stream_hash_;
   BlobInput input_;
   ZSTD_DCtx* dctx_;
   std::shared_ptr<StreamIndex> index_;
