@@ -1,8 +1,10 @@
 #include "index/layer_index.h"
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <limits>
 #include <random>
 
@@ -127,6 +129,20 @@ uint32_t LayerIndexBuilder::InternAttr(const AttrRecord& attr) {
     }
     if (attrs_[entry - 1] == attr) return entry - 1;
   }
+}
+
+uint64_t MaxEntries() {
+  constexpr uint64_t kCeiling = std::numeric_limits<uint32_t>::max() - 1;
+  const char* text = std::getenv("IMGMOUNT_MAX_ENTRIES");
+  if (text != nullptr && *text >= '0' && *text <= '9') {  // strtoull would take "-5" too
+    char* end = nullptr;
+    unsigned long long value = std::strtoull(text, &end, 10);
+    if (end != text && *end == '\0' && value > 0) return std::min<uint64_t>(value, kCeiling);
+  }
+  long pages = ::sysconf(_SC_PHYS_PAGES);
+  long page_size = ::sysconf(_SC_PAGESIZE);
+  uint64_t memory = pages > 0 && page_size > 0 ? static_cast<uint64_t>(pages) * page_size : 0;
+  return std::clamp<uint64_t>(memory / 2048, uint64_t{1} << 20, kCeiling);
 }
 
 void LayerIndexBuilder::Add(const NewMember& m) {

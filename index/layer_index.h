@@ -214,6 +214,12 @@ struct NewMember {
   std::vector<SparseExtent> sparse;
 };
 
+/// The most members one layer, and entries all layers of an image together, may have before
+/// indexing refuses the image (kBadImage): IMGMOUNT_MAX_ENTRIES when set to a number, else one per
+/// 2 KiB of physical memory (at least 1 Mi). Indexing and the union need ~400 bytes per entry at
+/// their peak, so a layer of empty files compressed a thousandfold cannot exhaust memory.
+uint64_t MaxEntries();
+
 /// Accumulates members into the compact tables of a LayerIndex.
 class LayerIndexBuilder {
  public:

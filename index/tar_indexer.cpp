@@ -148,9 +148,17 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
   pass_options.stream_algorithm = AlgorithmOf(blob.diff_id);
   auto pass = DecodePass::Start(blob.blob, codec, name, pass_options);
   {
+    const uint64_t max_entries = MaxEntries();
     TarWalker walker(*pass, name);
     while (archive_entry* entry = walker.Next()) {
-      if (auto member = ToMember(entry, walker.data_offset(), name, warn)) builder.Add(*member);
+      auto member = ToMember(entry, walker.data_offset(), name, warn);
+      if (!member) continue;
+      if (builder.size() >= max_entries) {
+        ThrowBadImage(
+            name + ": more than " + std::to_string(max_entries) +
+            " members; refused to bound memory (IMGMOUNT_MAX_ENTRIES=N raises the limit)");
+      }
+      builder.Add(*member);
     }
   }
   SourcePtr stream = pass->Finish();

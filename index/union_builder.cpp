@@ -12,7 +12,7 @@ namespace imgmount {
 
 UnionBuilder::UnionBuilder(std::vector<std::shared_ptr<const LayerIndex>> layers,
                            const WarningSink& warn)
-    : layers_(std::move(layers)), warn_(warn) {
+    : layers_(std::move(layers)), warn_(warn), max_entries_(MaxEntries()) {
   if (layers_.size() >= kNoIndex) ThrowBadImage("image: too many layers");
   for (size_t i = 0; i < layers_.size(); ++i) {
     if (!layers_[i]) {
@@ -67,6 +67,11 @@ void UnionBuilder::ApplyLayer(uint32_t index) {
 }
 
 uint32_t UnionBuilder::NewNode(const Node& node) {
+  if (nodes_.size() >= max_entries_) {
+    ThrowBadImage("image: its layers hold more than " + std::to_string(max_entries_) +
+                  " entries in all; refused to bound memory (IMGMOUNT_MAX_ENTRIES=N raises the "
+                  "limit)");
+  }
   nodes_.push_back(node);
   return static_cast<uint32_t>(nodes_.size() - 1);
 }

@@ -127,6 +127,7 @@ class UnionBuilder {
 
   std::vector<std::shared_ptr<const LayerIndex>> layers_;
   const WarningSink& warn_;
+  uint64_t max_entries_;  // MaxEntries(), read once
   std::deque<Node> nodes_;
   std::vector<std::string_view> scratch_;
 };
