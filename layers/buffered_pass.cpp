@@ -17,8 +17,16 @@ BufferedPass::~BufferedPass() {
   StopDecoding();
 }
 
-void BufferedPass::HashStream(DigestAlgorithm algorithm) {
-  stream_hash_ = std::make_unique<BackgroundHasher>(algorithm);
+BufferedPass::BufferedPass(const DecodeOptions& options) {
+  if (!options.hash) return;
+  blob_hash_ = std::make_unique<BackgroundHasher>(options.blob_algorithm);
+  stream_hash_ = std::make_unique<BackgroundHasher>(options.stream_algorithm);
+}
+
+void BufferedPass::FinishBlobDigest(BlobInput& input) {
+  if (!blob_hash_) return;
+  input.HashTo(input.size());
+  blob_digest_ = blob_hash_->Finish();
 }
 
 void BufferedPass::StopDecoding() {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "layers/decode_pass.h"
+#include "layers/gzip_input.h"
 #include "layers/hasher.h"
 
 namespace imgmount {
@@ -38,27 +39,32 @@ class BufferedPass : public DecodePass {
   /// Size of the output buffer a codec fills per Produce() call.
   static constexpr size_t kOutBytes = 1 << 20;
 
-  BufferedPass() = default;
+  /// Starts the digests `options` ask for: the blob's, fed by the codec's BlobInput
+  /// (blob_hasher()) on the decoding thread, and the stream's, fed by the reader as it takes each
+  /// chunk (on a hasher thread each). StreamDigest() is ready once the reader has taken the last
+  /// chunk; BlobDigest() once the codec has called FinishBlobDigest() at the end.
+  explicit BufferedPass(const DecodeOptions& options);
 
   /// Fills out_[0, out_len_) with the next output, or sets ended_ at the end of the stream (and
-  /// then the digests). Runs on the decoding thread; throws Error on a corrupt stream.
+  /// calls FinishBlobDigest). Runs on the decoding thread; throws Error on a corrupt stream.
   virtual void Produce() = 0;
 
-  /// Computes the digest of the uncompressed stream (on a hasher thread, fed by the reader as it
-  /// takes each chunk); StreamDigest() gives it once the reader has taken the last chunk.
-  void HashStream(DigestAlgorithm algorithm);
+  /// The blob's hasher for the codec's BlobInput, or null when the pass computes no digests.
+  Hasher* blob_hasher() const { return blob_hash_.get(); }
+
+  /// At the end of the stream: hashes what `input` has not read of the blob and sets the blob
+  /// digest (if the pass computes digests).
+  void FinishBlobDigest(BlobInput& input);
 
   /// Stops and joins the decoding thread. A derived class calls it first thing in its
   /// destructor, since the thread runs the derived class's Produce over its members.
   void StopDecoding();
 
-  // Written by Produce on the decoding thread; the reader sees them only once it has met the
-  // end of the stream (after the thread's end), or the chunk they describe.
+  // Written by Produce on the decoding thread; the reader sees them only with the chunk they
+  // describe.
   std::unique_ptr<std::byte[]> out_;
   size_t out_len_ = 0;
   bool ended_ = false;
-  std::string blob_digest_;
-  std::string stream_digest_;
 
  private:
   // Decoded bytes handed from the decoding thread to the reader.
@@ -79,7 +85,10 @@ class BufferedPass : public DecodePass {
   bool stopping_ = false;
   std::exception_ptr error_;
   std::thread thread_;
+  std::unique_ptr<Hasher> blob_hash_;
   std::unique_ptr<Hasher> stream_hash_;
+  std::string blob_digest_;    // set on the decoding thread before the last chunk is handed over
+  std::string stream_digest_;  // set by the reader as it takes the last chunk
 
   Chunk current_;
   size_t current_pos_ = 0;

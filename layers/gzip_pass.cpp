@@ -14,17 +14,15 @@ constexpr size_t kInputBytes = 1 << 20;
 }  // namespace
 
 GzipPass::GzipPass(SourcePtr blob, std::string name, const DecodeOptions& options)
-    : blob_(std::move(blob)),
+    : BufferedPass(options),
+      blob_(std::move(blob)),
       name_(std::move(name)),
       options_(options),
-      blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
-                              : nullptr),
-      input_(*blob_, kInputBytes, blob_hash_.get(), true),
+      input_(*blob_, kInputBytes, blob_hasher(), true),
       stream_(input_, name_, true, true),
       index_(std::make_shared<StreamIndex>()),
       builder_(index_.get(), ClampedSpanBytes(options)) {
   index_->codec = Codec::kGzip;
-  if (options.hash) HashStream(options.stream_algorithm);
   index_->blob_size = input_.size();
   stream_.StartAtMember(0);
 }
@@ -75,10 +73,7 @@ void GzipPass::OnStop() {
 void GzipPass::End() {
   ended_ = true;
   builder_.Finish();
-  if (blob_hash_) {
-    input_.HashTo(input_.size());
-    blob_digest_ = blob_hash_->Finish();
-  }
+  FinishBlobDigest(input_);
 }
 
 SourcePtr GzipPass::Finish() {

@@ -32,7 +32,6 @@ class GzipPass final : public BufferedPass {
   SourcePtr blob_;
   std::string name_;
   DecodeOptions options_;
-  std::unique_ptr<Hasher> blob_hash_;
   BlobInput input_;
   GzipStream stream_;
   WindowPacker packer_;

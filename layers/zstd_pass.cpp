@@ -19,19 +19,17 @@ constexpr int kLocalCopyLevel = 1;
 }  // namespace
 
 ZstdPass::ZstdPass(SourcePtr blob, std::string name, const DecodeOptions& options)
-    : blob_(std::move(blob)),
+    : BufferedPass(options),
+      blob_(std::move(blob)),
       name_(std::move(name)),
       options_(options),
       span_bytes_(ClampedSpanBytes(options)),
-      blob_hash_(options.hash ? std::make_unique<BackgroundHasher>(options.blob_algorithm)
-                              : nullptr),
-      input_(*blob_, kInputBytes, blob_hash_.get(), true),
+      input_(*blob_, kInputBytes, blob_hasher(), true),
       dctx_(ZSTD_createDCtx()),
       index_(std::make_shared<StreamIndex>()),
       builder_(index_.get(), span_bytes_) {
   if (dctx_ == nullptr) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
   index_->codec = Codec::kZstd;
-  if (options.hash) HashStream(options.stream_algorithm);
   index_->blob_size = input_.size();
 }
 
@@ -140,10 +138,7 @@ void ZstdPass::End() {
       index_->points[point].compressed_bit = offsets[chunk] * 8;
     writer_.reset();
   }
-  if (blob_hash_) {
-    input_.HashTo(input_.size());
-    blob_digest_ = blob_hash_->Finish();
-  }
+  FinishBlobDigest(input_);
 }
 
 std::shared_ptr<const ScratchFile> ZstdPass::LocalCopy() const {

@@ -42,7 +42,6 @@ class ZstdPass final : public BufferedPass {
   std::string name_;
   DecodeOptions options_;
   uint64_t span_bytes_;
-  std::unique_ptr<Hasher> blob_hash_;
   BlobInput input_;
   ZSTD_DCtx* dctx_;
   std::shared_ptr<StreamIndex> index_;
