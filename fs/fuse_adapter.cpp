@@ -69,11 +69,35 @@ fuse_entry_param EntryOf(const FsContext& ctx, const Node& node) {
   return entry;
 }
 
-// Connection settings: every listing batch carries the entries' attributes (readdirplus, not
-// only the first batch as in the kernel's "auto" mode), so a stat walk after a listing needs no
-// lookups: the tree never changes and attributes are cheap to give.
+// Connection settings: every listing batch is a readdirplus one (not only the first as in the
+// kernel's "auto" mode); which of its entries carry attributes is ListingAttributes' choice.
+// Read-ahead up to 1 MiB, if the mount's read_ahead_kb allows as much (see RaiseReadahead).
 void OpInit(void*, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  conn->max_readahead = 1 << 20;
+}
+
+// Drops the kernel's cached listings (and attributes) of directories `ids`, so that their next
+// listing is read again, with attributes. Stops at the first failure other than "not cached".
+void InvalidateListings(fuse_session* session, std::shared_ptr<const UnionTree> tree,
+                        std::vector<uint32_t> ids) {
+  for (uint32_t id : ids) {
+    int result = fuse_lowlevel_notify_inval_inode(session, tree->inode(id).ino, 0, 0);
+    if (result != 0 && result != -ENOENT) return;
+  }
+}
+
+// Tells the listing policy that a non-directory of directory `parent` was looked up; when that
+// turns attributes on, the listings given bare are invalidated in the background.
+void NoteLookupInListedDirectory(FsContext& ctx, fuse_ino_t parent) {
+  if (ctx.listing_attributes.attributes_wanted()) return;
+  std::shared_ptr<const UnionTree> tree = ctx.nodes->image().tree();
+  if (!tree) return;  // nothing was listed yet
+  std::optional<uint32_t> id = tree->IdOfIno(parent);
+  if (!id) return;
+  std::vector<uint32_t> listed = ctx.listing_attributes.NoteLookup(*id);
+  if (listed.empty() || ctx.session == nullptr) return;
+  ctx.listing_invalidator = std::jthread(InvalidateListings, ctx.session, tree, std::move(listed));
 }
 
 void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
@@ -83,6 +107,7 @@ void OpLookup(fuse_req_t req, fuse_ino_t parent, const char* name) {
     fuse_entry_param entry{};
     if (node) {
       entry = EntryOf(ctx, *node);
+      if (node->type != MemberType::kDirectory) NoteLookupInListedDirectory(ctx, parent);
     } else {
       // A negative answer is final only once the tree exists.
       entry.entry_timeout = ctx.nodes->image().tree() ? ctx.cache_seconds : 0.0;
@@ -176,6 +201,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
     const UnionInode& dir = tree->inode(*id);
     if (dir.type != MemberType::kDirectory) return static_cast<void>(fuse_reply_err(req, ENOTDIR));
     auto children = tree->children(*id);
+    bool bare = plus && ctx.listing_attributes.ListBare(*id, tree->inode_count());
     std::vector<char> buffer(size);
     size_t used = 0;
     for (off_t index = std::max<off_t>(offset, 0); index < static_cast<off_t>(children.size()) + 2;
@@ -196,6 +222,8 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
       size_t need = 0;
       if (plus) {
         fuse_entry_param entry = EntryOf(ctx, NodeSource::FromTree(tree, child));
+        // Node id 0: the kernel lists the name and type but builds no inode for it.
+        if (bare && tree->inode(child).type != MemberType::kDirectory) entry.ino = 0;
         need = fuse_add_direntry_plus(req, buffer.data() + used, size - used, name.c_str(), &entry,
                                       index + 1);
       } else {

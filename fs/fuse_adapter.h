@@ -4,11 +4,14 @@
 
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
+#include "fs/listing_attributes.h"
 #include "fs/node_source.h"
 
 struct fuse_lowlevel_ops;
+struct fuse_session;
 
 namespace imgmount {
 
@@ -21,6 +24,13 @@ struct FsContext {
   /// Seconds the kernel may cache entries and attributes answered from the tree (the image
   /// never changes); answers made before the tree exists are not cached.
   double cache_seconds = 86400.0;
+  /// Whether listings carry the attributes of non-directories (listing_attributes.h).
+  ListingAttributes listing_attributes;
+  /// The session, for notices to the kernel; set once the session exists.
+  fuse_session* session = nullptr;
+  /// Invalidates the kernel's cached listings of the directories listed bare, off the request
+  /// threads (a notice must not be sent from a request's path); joined before the unmount.
+  std::jthread listing_invalidator;
 };
 
 /// The table of operations; writes answer EROFS. Userdata must be an FsContext*.

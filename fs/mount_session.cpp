@@ -32,6 +32,7 @@ MountSession::MountSession(std::shared_ptr<LazyImage> image, const MountOptions&
   if (session_ == nullptr) {
     throw Error(ErrorKind::kMount, EINVAL, "FUSE refused the options \"" + opts + "\"");
   }
+  context_->session = session_;
   if (fuse_session_mount(session_, options.mountpoint.c_str()) != 0) {
     fuse_session_destroy(session_);
     session_ = nullptr;
@@ -43,6 +44,7 @@ MountSession::MountSession(std::shared_ptr<LazyImage> image, const MountOptions&
 
 MountSession::~MountSession() {
   if (session_ == nullptr) return;
+  if (context_->listing_invalidator.joinable()) context_->listing_invalidator.join();
   if (signals_set_) fuse_remove_signal_handlers(session_);
   fuse_session_unmount(session_);
   fuse_session_destroy(session_);

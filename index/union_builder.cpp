@@ -24,6 +24,11 @@ UnionBuilder::UnionBuilder(std::vector<std::shared_ptr<const LayerIndex>> layers
   nodes_.emplace_back();  // the root: an implied directory, 0755 root:root, mtime 0
 }
 
+std::shared_ptr<const UnionTree> UnionBuilder::ApplyAllAndFreeze() {
+  for (uint32_t i = 0; i < layers_.size(); ++i) ApplyLayer(i);
+  return Freeze();
+}
+
 void UnionBuilder::ApplyLayer(uint32_t index) {
   Layer layer;
   layer.index = index;

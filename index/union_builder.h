@@ -55,6 +55,9 @@ class UnionBuilder {
   /// the builder is spent afterwards.
   std::shared_ptr<const UnionTree> Freeze();
 
+  /// Applies every layer, bottom first, and freezes the result.
+  std::shared_ptr<const UnionTree> ApplyAllAndFreeze();
+
  private:
   /// Names point into the layers' string tables, which outlive the builder and the tree.
   using Children = std::map<std::string_view, uint32_t>;

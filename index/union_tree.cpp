@@ -52,10 +52,7 @@ namespace imgmount {
 
 std::shared_ptr<const UnionTree> UnionTree::Build(
     std::vector<std::shared_ptr<const LayerIndex>> layers, const WarningSink& warn) {
-  uint32_t count = static_cast<uint32_t>(std::min<size_t>(layers.size(), kNoIndex));
-  UnionBuilder builder(std::move(layers), warn);
-  for (uint32_t i = 0; i < count; ++i) builder.ApplyLayer(i);
-  return builder.Freeze();
+  return UnionBuilder(std::move(layers), warn).ApplyAllAndFreeze();
 }
 
 std::span<const UnionDirent> UnionTree::children(uint32_t dir) const {
