@@ -37,16 +37,12 @@ std::string Unescape(const std::string& field) {
   return out;
 }
 
-// What /proc/self/mountinfo says of the topmost mount exactly at `absolute_path`.
-struct MountInfo {
-  std::string device;  // "major:minor"
-  std::string type;    // "fuse.imgmount", ...
-};
+}  // namespace
 
-std::optional<MountInfo> TopMountAt(const std::string& absolute_path) {
+std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
-  std::optional<MountInfo> found;
+  std::optional<std::string> found;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string id, parent, devnum, root, mountpoint;
@@ -57,24 +53,9 @@ std::optional<MountInfo> TopMountAt(const std::string& absolute_path) {
     }
     std::string fstype;
     fields >> fstype;
-    found = MountInfo{devnum, fstype};  // later lines are mounted on top of earlier ones
+    found = fstype;  // later lines are mounted on top of earlier ones
   }
   return found;
-}
-
-}  // namespace
-
-std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
-  std::optional<MountInfo> mount = TopMountAt(absolute_path);
-  if (!mount) return std::nullopt;
-  return mount->type;
-}
-
-void RaiseReadahead(const std::string& absolute_path, unsigned kib) {
-  std::optional<MountInfo> mount = TopMountAt(absolute_path);
-  if (!mount) return;
-  std::ofstream setting("/sys/class/bdi/" + mount->device + "/read_ahead_kb");
-  if (setting) setting << kib << "\n";
 }
 
 std::string CheckMountpoint(const std::string& path) {
