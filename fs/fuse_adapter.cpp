@@ -5,8 +5,10 @@
 #include <fuse3/fuse_lowlevel.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/uio.h>
 #include <sys/xattr.h>
 
+#include <array>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -71,8 +73,10 @@ fuse_entry_param EntryOf(const FsContext& ctx, const Node& node) {
 
 // Connection settings: every listing batch is a readdirplus one (not only the first as in the
 // kernel's "auto" mode); which of its entries carry attributes is ListingAttributes' choice.
+// Read-ahead up to 1 MiB, if the mount's read_ahead_kb allows as much (see RaiseReadahead).
 void OpInit(void*, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  conn->max_readahead = 1 << 20;
 }
 
 // Drops the kernel's cached listings (and attributes) of directories `ids`, so that their next
@@ -169,9 +173,14 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
     if (offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
-    // Most reads of a compressed layer lie in one decoded span: sent from it, not copied first.
+    // A read of a compressed layer is sent from its decoded spans, not copied first.
     if (auto lent = LendMemberData(*node->layer, *m, static_cast<uint64_t>(offset), size)) {
-      fuse_reply_buf(req, reinterpret_cast<const char*>(lent->bytes.data()), lent->bytes.size());
+      std::array<iovec, kMaxLentPieces> pieces{};
+      for (size_t i = 0; i < lent->pieces.size(); ++i) {
+        std::span<const std::byte> bytes = lent->pieces[i].bytes;
+        pieces[i] = {const_cast<std::byte*>(bytes.data()), bytes.size()};
+      }
+      fuse_reply_iov(req, pieces.data(), static_cast<int>(lent->pieces.size()));
       return;
     }
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(size);

@@ -7,16 +7,27 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 namespace imgmount {
 
-/// Bytes a source lends without copying them; valid while `owner` lives.
-struct LentBytes {
+/// One piece of bytes a source lends without copying them; valid while `owner` lives.
+struct LentPiece {
   /// Keeps the bytes alive.
   std::shared_ptr<const void> owner;
   /// The bytes.
   std::span<const std::byte> bytes;
 };
+
+/// Bytes a source lends without copying them: consecutive pieces (one per place in memory they
+/// lie in, e.g. per decoded span), in order.
+struct LentBytes {
+  /// The pieces, none of them empty.
+  std::vector<LentPiece> pieces;
+};
+
+/// Most pieces one Lend returns: a larger read is copied instead.
+inline constexpr size_t kMaxLentPieces = 8;
 
 /// An immutable random-access byte source: no cursor, safe to call from any thread at once.
 class ByteSource {
@@ -32,8 +43,9 @@ class ByteSource {
 
   /// A short description naming the source in error messages (a path, "layer sha256:ab12..").
   virtual std::string Describe() const = 0;
-  /// Lends exactly [offset, offset + length) when the source holds those bytes in memory in one
-  /// piece; nullopt otherwise (then ReadAt copies them). Throws Error as ReadAt does.
+  /// Lends exactly [offset, offset + length) when the source holds those bytes in memory (in at
+  /// most kMaxLentPieces pieces); nullopt otherwise (then ReadAt copies them). Throws Error as
+  /// ReadAt does.
   virtual std::optional<LentBytes> Lend(uint64_t offset, size_t length) const {
     static_cast<void>(offset);
     static_cast<void>(length);

@@ -8,6 +8,7 @@
 #include <list>
 #include <unordered_map>
 
+#include "layers/decode_permit.h"
 #include "layers/error.h"
 
 namespace imgmount {
@@ -100,34 +101,52 @@ SpanCache::Shard& SpanCache::ShardOf(const Key& key) const {
 SpanPtr SpanCache::Get(uint64_t owner, uint64_t span, const std::function<SpanPtr()>& load) {
   Key key{owner, span};
   Shard& shard = ShardOf(key);
-  std::shared_ptr<Slot> slot;
-  {
-    std::unique_lock lock(shard.mu);
-    auto it = shard.map.find(key);
-    if (it != shard.map.end()) {
-      Slot& found = *it->second;
-      if (found.ready) {
-        shard.lru.splice(shard.lru.begin(), shard.lru, found.lru);
+  DecodePermit permit;  // taken only if this reader has to decode the span
+  for (;;) {
+    std::shared_ptr<Slot> pending;
+    std::shared_ptr<Slot> claimed;
+    {
+      std::lock_guard lock(shard.mu);
+      auto it = shard.map.find(key);
+      if (it != shard.map.end() && it->second->ready) {
+        shard.lru.splice(shard.lru.begin(), shard.lru, it->second->lru);
         ++shard.hits;
-        return found.value;
+        return it->second->value;
       }
-      ++shard.waits;
-      std::shared_ptr<Slot> pending = it->second;
-      lock.unlock();
-      if (TakeQueued(key, pending)) return Fill(shard, key, pending, load, false);
-      return pending->Wait();
+      if (it != shard.map.end()) {
+        pending = it->second;
+      } else if (permit.held()) {
+        claimed = std::make_shared<Slot>();
+        shard.map.emplace(key, claimed);
+        ++shard.misses;
+      }
     }
-    slot = std::make_shared<Slot>();
-    shard.map.emplace(key, slot);
-    ++shard.misses;
+    if (claimed) return Fill(shard, key, claimed, load, false);
+    // Missing, or still queued for a background decode: this reader decodes it, after taking a
+    // permit while holding no slot (see decode_permit.h), and then looks again.
+    if (!permit.held() && (!pending || IsQueued(key, pending))) {
+      permit.Acquire();
+      continue;
+    }
+    if (permit.held() && TakeQueued(key, pending)) {
+      CountWait(shard);
+      return Fill(shard, key, pending, load, false);
+    }
+    CountWait(shard);
+    return pending->Wait();
   }
-  return Fill(shard, key, slot, load, false);
+}
+
+void SpanCache::CountWait(Shard& shard) {
+  std::lock_guard lock(shard.mu);
+  ++shard.waits;
 }
 
 SpanPtr SpanCache::Fill(Shard& shard, const Key& key, const std::shared_ptr<Slot>& slot,
                         const std::function<SpanPtr()>& load, bool prefetch) {
   SpanPtr value;
   try {
+    DecodingScope decoding;
     value = load();
     if (!value) throw Error(ErrorKind::kInternal, EIO, "span loader returned nothing");
   } catch (...) {
@@ -186,22 +205,40 @@ void SpanCache::Prefetch(uint64_t owner, uint64_t span, std::function<SpanPtr()>
   queue_cv_.notify_one();
 }
 
+bool SpanCache::IsQueued(const Key& key, const std::shared_ptr<Slot>& slot) {
+  std::lock_guard lock(queue_mu_);
+  return QueuedTask(key, slot) != queue_.end();
+}
+
 bool SpanCache::TakeQueued(const Key& key, const std::shared_ptr<Slot>& slot) {
   std::lock_guard lock(queue_mu_);
-  auto it = std::find_if(queue_.begin(), queue_.end(),
-                         [&](const Task& task) { return task.key == key && task.slot == slot; });
+  auto it = QueuedTask(key, slot);
   if (it == queue_.end()) return false;
   queue_.erase(it);
   return true;
 }
 
+std::deque<SpanCache::Task>::iterator SpanCache::QueuedTask(const Key& key,
+                                                            const std::shared_ptr<Slot>& slot) {
+  return std::find_if(queue_.begin(), queue_.end(),
+                      [&](const Task& task) { return task.key == key && task.slot == slot; });
+}
+
 void SpanCache::WorkerLoop() {
   for (;;) {
-    Task task;
     {
       std::unique_lock lock(queue_mu_);
       queue_cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
       if (stopping_) return;
+    }
+    // The permit comes first: a worker never holds a claimed span while waiting for one.
+    DecodePermit permit;
+    permit.Acquire();
+    Task task;
+    {
+      std::lock_guard lock(queue_mu_);
+      if (stopping_) return;
+      if (queue_.empty()) continue;  // readers took the work over meanwhile
       task = std::move(queue_.front());
       queue_.pop_front();
     }
@@ -301,34 +338,42 @@ size_t CachedStream::SpanAt(uint64_t offset) const {
   return static_cast<size_t>(it - spans.begin()) - 1;
 }
 
+void CachedStream::ForEachPiece(
+    uint64_t offset, size_t length,
+    const std::function<void(const SpanPtr&, uint64_t, size_t)>& use) const {
+  const std::vector<SpanInfo>& spans = decoder_->index().spans;
+  size_t done = 0;
+  for (size_t i = SpanAt(offset); done < length; ++i) {
+    const SpanInfo& span = spans[i];
+    if (span.size == 0) continue;
+    SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });
+    uint64_t in = offset + done - span.start;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(span.size - in, length - done));
+    use(data, in, n);
+    done += n;
+    NoteAccess(i);
+  }
+}
+
 size_t CachedStream::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   if (offset >= size_ || dst.empty()) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
-  const std::vector<SpanInfo>& spans = decoder_->index().spans;
-  size_t i = SpanAt(offset);
   size_t done = 0;
-  while (done < want) {
-    const SpanInfo& span = spans[i];
-    SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });
-    uint64_t in = offset + done - span.start;
-    size_t n = static_cast<size_t>(std::min<uint64_t>(span.size - in, want - done));
+  ForEachPiece(offset, want, [&](const SpanPtr& data, uint64_t in, size_t n) {
     std::memcpy(dst.data() + done, data->data.get() + in, n);
     done += n;
-    NoteAccess(i);
-    ++i;
-  }
+  });
   return done;
 }
 
 std::optional<LentBytes> CachedStream::Lend(uint64_t offset, size_t length) const {
   if (offset >= size_ || length == 0 || length > size_ - offset) return std::nullopt;
-  size_t i = SpanAt(offset);
-  const SpanInfo& span = decoder_->index().spans[i];
-  uint64_t in = offset - span.start;
-  if (length > span.size - in) return std::nullopt;
-  SpanPtr data = cache_->Get(owner_, i, [&] { return Load(*decoder_, i, name_); });
-  NoteAccess(i);
-  return LentBytes{data, std::span<const std::byte>(data->data.get() + in, length)};
+  if (SpanAt(offset + length - 1) - SpanAt(offset) >= kMaxLentPieces) return std::nullopt;
+  LentBytes lent;
+  ForEachPiece(offset, length, [&](const SpanPtr& data, uint64_t in, size_t n) {
+    lent.pieces.push_back({data, std::span<const std::byte>(data->data.get() + in, n)});
+  });
+  return lent;
 }
 
 void CachedStream::NoteAccess(size_t span) const {

@@ -33,7 +33,8 @@ struct DecodedSpan {
 /// Shared, immutable handle to a decoded span.
 using SpanPtr = std::shared_ptr<const DecodedSpan>;
 
-/// A bounded, sharded, LRU cache of decoded spans keyed by (owner, span index). Concurrent misses
+/// A bounded, sharded, LRU cache of decoded spans keyed by (owner, span index); decodes take a
+/// DecodePermit, so the process decodes a bounded number of spans at once. Concurrent misses
 /// on one span decode it once while the others wait; background workers (one per core, at most
 /// two) decode ahead of sequential readers.
 class SpanCache {
@@ -96,8 +97,13 @@ class SpanCache {
                const std::function<SpanPtr()>& load, bool prefetch);
   /// Removes a slot whose load failed and wakes its waiters with the error.
   static void Abandon(Shard& shard, const Key& key, Slot& slot, CapturedError failure);
+  // Whether `slot` still waits in the prefetch queue.
+  bool IsQueued(const Key& key, const std::shared_ptr<Slot>& slot);
   // Removes the queued prefetch of `key` so that a waiting reader decodes it itself.
   bool TakeQueued(const Key& key, const std::shared_ptr<Slot>& slot);
+  // The queued task of `slot`, or queue_.end(); queue_mu_ must be held.
+  std::deque<Task>::iterator QueuedTask(const Key& key, const std::shared_ptr<Slot>& slot);
+  static void CountWait(Shard& shard);
   void WorkerLoop();
 
   std::vector<std::unique_ptr<Shard>> shards_;
@@ -141,7 +147,8 @@ class CachedStream final : public ByteSource {
   uint64_t Size() const override { return size_; }
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return name_; }
-  /// Lends the bytes from their decoded span when they lie in one span.
+  /// Lends the bytes from their decoded spans, one piece per span, when they lie in at most
+  /// kMaxLentPieces spans.
   std::optional<LentBytes> Lend(uint64_t offset, size_t length) const override;
 
   /// The cache this source reads through.
@@ -152,6 +159,10 @@ class CachedStream final : public ByteSource {
   // Index of the span holding `offset` (which must be below size_).
   size_t SpanAt(uint64_t offset) const;
   void NoteAccess(size_t span) const;
+  // Calls use(span data, offset in it, length) for each span piece of [offset, offset + length),
+  // which must lie inside the stream, in order.
+  void ForEachPiece(uint64_t offset, size_t length,
+                    const std::function<void(const SpanPtr&, uint64_t, size_t)>& use) const;
 
   std::shared_ptr<const SpanDecoder> decoder_;
   std::string name_;

@@ -37,12 +37,16 @@ std::string Unescape(const std::string& field) {
   return out;
 }
 
-}  // namespace
+// What /proc/self/mountinfo says of the topmost mount exactly at `absolute_path`.
+struct MountInfo {
+  std::string device;  // "major:minor"
+  std::string type;    // "fuse.imgmount", ...
+};
 
-std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
+std::optional<MountInfo> TopMountAt(const std::string& absolute_path) {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;
-  std::optional<std::string> found;
+  std::optional<MountInfo> found;
   while (std::getline(in, line)) {
     std::istringstream fields(line);
     std::string id, parent, devnum, root, mountpoint;
@@ -53,9 +57,24 @@ std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
     }
     std::string fstype;
     fields >> fstype;
-    found = fstype;  // later lines are mounted on top of earlier ones
+    found = MountInfo{devnum, fstype};  // later lines are mounted on top of earlier ones
   }
   return found;
+}
+
+}  // namespace
+
+std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
+  std::optional<MountInfo> mount = TopMountAt(absolute_path);
+  if (!mount) return std::nullopt;
+  return mount->type;
+}
+
+void RaiseReadahead(const std::string& absolute_path, unsigned kib) {
+  std::optional<MountInfo> mount = TopMountAt(absolute_path);
+  if (!mount) return;
+  std::ofstream setting("/sys/class/bdi/" + mount->device + "/read_ahead_kb");
+  if (setting) setting << kib << "\n";
 }
 
 std::string CheckMountpoint(const std::string& path) {

@@ -1,5 +1,5 @@
 // Questions about mountpoints: is this directory usable for a new mount, and what is mounted on
-// it now (from /proc/self/mountinfo).
+// it now (from /proc/self/mountinfo); and the read-ahead of a mount.
 #pragma once
 
 #include <optional>
@@ -9,6 +9,10 @@ namespace imgmount {
 
 /// The filesystem type mounted exactly at `absolute_path` ("fuse.imgmount", ...), topmost first.
 std::optional<std::string> MountedTypeAt(const std::string& absolute_path);
+
+/// Sets the kernel's read-ahead for files of the mount at `absolute_path` to `kib` KiB (its
+/// backing device's read_ahead_kb); does nothing where that is not allowed (only root may).
+void RaiseReadahead(const std::string& absolute_path, unsigned kib);
 
 /// Checks that `path` can take a new mount and returns its absolute form. Throws kNotFound or
 /// kMount with a sentence saying what is wrong (missing, not a directory, already mounted,

@@ -56,6 +56,12 @@ for want in ro nosuid nodev; do
 done
 say "ok: mounted with $opts"
 
+# Read-ahead: 1 MiB, FUSE's largest read request (root may set it; others keep the default).
+if [ "$(id -u)" -eq 0 ]; then
+  ra=$(cat "/sys/class/bdi/$(mountpoint -d "$mnt")/read_ahead_kb")
+  if [ "$ra" -eq 1024 ]; then say "ok: read-ahead $ra KiB"; else fail "read-ahead $ra KiB, not 1024"; fi
+fi
+
 # Stable inode numbers: a second mount of the same image gives every path the same inode.
 mnt2="$WORK/mnt2"
 mount_image "$image" "$mnt2" -o allow_other || fail "mount with -o allow_other"

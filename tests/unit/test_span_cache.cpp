@@ -1,5 +1,5 @@
 // The span cache: one decode per concurrent miss, error propagation, eviction, prefetching of
-// sequential reads, sharing between sources and shutdown.
+// sequential reads, sharing between sources, shutdown, lending, and the bound on decodes at once.
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "layers/decode_pass.h"
+#include "layers/decode_permit.h"
 #include "layers/error.h"
 #include "layers/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
@@ -164,38 +165,119 @@ TEST_CASE("sources sharing one cache, destroyed while decoding ahead", "[cache]"
   CHECK(options.cache->stats().bytes <= 1 << 20);
 }
 
-TEST_CASE("bytes inside one span are lent without a copy, others are not", "[cache]") {
-  std::string ref = testing::MakeText(1 << 20, 33);
+TEST_CASE("bytes are lent from their decoded spans without a copy", "[cache]") {
+  std::string ref = testing::MakeText(2 << 20, 33);
   DecodeOptions options;
   options.span_bytes = 64 * 1024;
   auto pass = GzipPass(ref, options);
   SourcePtr source = pass->Finish();
   const auto& spans = pass->Index().spans;
-  REQUIRE(spans.size() > 4);
+  REQUIRE(spans.size() > kMaxLentPieces + 2);
   auto as_string = [](const LentBytes& lent) {
-    return std::string(reinterpret_cast<const char*>(lent.bytes.data()), lent.bytes.size());
+    std::string joined;
+    for (const LentPiece& piece : lent.pieces) {
+      CHECK_FALSE(piece.bytes.empty());
+      joined.append(reinterpret_cast<const char*>(piece.bytes.data()), piece.bytes.size());
+    }
+    return joined;
   };
   for (size_t i : {size_t{0}, size_t{2}, spans.size() - 1}) {
     const SpanInfo& span = spans[i];
     auto whole = source->Lend(span.start, span.size);
     REQUIRE(whole);
+    CHECK(whole->pieces.size() == 1);
     CHECK(as_string(*whole) == ref.substr(span.start, span.size));
     auto inner = source->Lend(span.start + 100, 1000);
     REQUIRE(inner);
     CHECK(as_string(*inner) == ref.substr(span.start + 100, 1000));
   }
-  // Across a span boundary, past the end, empty: the caller must copy (or there is nothing).
-  CHECK_FALSE(source->Lend(spans[1].start - 10, 20));
+  // Across span boundaries: one piece per span, up to kMaxLentPieces of them.
+  auto across = source->Lend(spans[1].start - 10, 20);
+  REQUIRE(across);
+  CHECK(across->pieces.size() == 2);
+  CHECK(as_string(*across) == ref.substr(spans[1].start - 10, 20));
+  uint64_t most_start = spans[1].start - 1;
+  size_t most_length = static_cast<size_t>(spans[kMaxLentPieces].start - most_start);
+  auto most = source->Lend(most_start, most_length);
+  REQUIRE(most);
+  CHECK(most->pieces.size() == kMaxLentPieces);
+  CHECK(as_string(*most) == ref.substr(most_start, most_length));
+  CHECK_FALSE(source->Lend(most_start, most_length + 1));  // one span too many: copied instead
+  // Past the end, empty: nothing to lend.
   CHECK_FALSE(source->Lend(ref.size() - 10, 20));
   CHECK_FALSE(source->Lend(ref.size(), 1));
   CHECK_FALSE(source->Lend(0, 0));
   // Lent bytes outlive the source and its cache (the sanitizer build would see a use after free).
-  std::string expected = ref.substr(spans[3].start, 500);
-  auto kept = source->Lend(spans[3].start, 500);
+  std::string expected = ref.substr(spans[3].start - 5, 500);
+  auto kept = source->Lend(spans[3].start - 5, 500);
   REQUIRE(kept);
   source.reset();
   pass.reset();  // `spans` is gone from here on
   CHECK(as_string(*kept) == expected);
+}
+
+namespace {
+
+// Counts loads running at once and remembers the most seen.
+struct Concurrency {
+  std::atomic<size_t> running{0};
+  std::atomic<size_t> most{0};
+
+  SpanPtr Load(std::chrono::milliseconds hold) {
+    size_t now = ++running;
+    size_t seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+    std::this_thread::sleep_for(hold);
+    --running;
+    return MakeSpan(4096, 'p');
+  }
+};
+
+}  // namespace
+
+TEST_CASE("the process decodes a bounded number of spans at once", "[cache]") {
+  SpanCache cache(64 << 20);
+  Concurrency decodes;
+  size_t readers = DecodePermitCount() + 6;
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < readers; ++i) {
+    threads.emplace_back(
+        [&, i] { cache.Get(1, i, [&] { return decodes.Load(std::chrono::milliseconds(30)); }); });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(decodes.most.load() <= DecodePermitCount());
+  CHECK(decodes.most.load() >= 2);  // still in parallel
+  CHECK(cache.stats().misses == readers);
+}
+
+TEST_CASE("decodes nested in decodes that hold every permit still finish", "[cache]") {
+  // Layer spans whose decode reads an outer stream's span (a layer inside a compressed outer
+  // archive), started together with readers of the outer stream itself: more of each than there
+  // are permits. A permit wait at the wrong place would hang here (ctest's timeout fails it).
+  SpanCache inner(64 << 20);
+  SpanCache outer(64 << 20);
+  Concurrency outer_decodes;
+  size_t count = DecodePermitCount() + 2;
+  std::vector<std::thread> threads;
+  std::atomic<size_t> finished{0};
+  for (size_t i = 0; i < count; ++i) {
+    threads.emplace_back([&, i] {
+      inner.Get(1, i, [&] {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        outer.Get(2, i % 2, [&] { return outer_decodes.Load(std::chrono::milliseconds(10)); });
+        return MakeSpan(4096, 'i');
+      });
+      ++finished;
+    });
+    threads.emplace_back([&, i] {
+      outer.Get(2, i % 3, [&] { return outer_decodes.Load(std::chrono::milliseconds(10)); });
+      ++finished;
+    });
+  }
+  for (auto& t : threads) t.join();
+  CHECK(finished.load() == 2 * count);
+  CHECK(outer.stats().misses <= 3);
 }
 
 }  // namespace imgmount
