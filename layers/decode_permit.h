@@ -4,9 +4,9 @@
 //
 // A decode nested in another (a layer inside a compressed outer archive reads the outer stream
 // while decoding its own span) takes no permit of its own: the outer decode's covers it, and
-// waiting there for a permit that decodes like it hold could deadlock. The same reasoning asks
-// callers to take a permit before they claim a span for decoding, never while others may be
-// waiting for a span they claimed.
+// waiting there could deadlock when decodes like it hold every permit. For the same reason a
+// caller takes its permit before it claims a span to decode, never while others may be waiting
+// for a span it claimed.
 #pragma once
 
 #include <cstddef>
