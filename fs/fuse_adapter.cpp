@@ -73,10 +73,10 @@ fuse_entry_param EntryOf(const FsContext& ctx, const Node& node) {
 
 // Connection settings: every listing batch is a readdirplus one (not only the first as in the
 // kernel's "auto" mode); which of its entries carry attributes is ListingAttributes' choice.
-// Read-ahead up to 1 MiB, if the mount's read_ahead_kb allows as much (see RaiseReadahead).
+// Read-ahead up to kReadaheadKib.
 void OpInit(void*, fuse_conn_info* conn) {
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
-  conn->max_readahead = 1 << 20;
+  conn->max_readahead = kReadaheadKib * 1024;
 }
 
 // Drops the kernel's cached listings (and attributes) of directories `ids`, so that their next

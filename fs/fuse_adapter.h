@@ -33,6 +33,11 @@ struct FsContext {
   std::jthread listing_invalidator;
 };
 
+/// Read-ahead the mount asks for, in KiB: FUSE's largest read request (256 pages), so that a
+/// sequential reader is served 1 MiB per request instead of the kernel's default 128 KiB. The
+/// connection asks for it at INIT; the mount's read_ahead_kb must allow it too (RaiseReadahead).
+inline constexpr unsigned kReadaheadKib = 1024;
+
 /// The table of operations; writes answer EROFS. Userdata must be an FsContext*.
 const fuse_lowlevel_ops& ImageFsOperations();
 

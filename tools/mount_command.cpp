@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "fs/fuse_adapter.h"
 #include "fs/mount_session.h"
 #include "index/layer_loading.h"
 #include "layers/error.h"
@@ -50,11 +51,6 @@ struct MountArgs {
   /// --wait: return once every layer is indexed (unmounting again if one fails).
   bool wait = false;
 };
-
-// Read-ahead of the mount's files: FUSE's largest read request (256 pages), so that a
-// sequential reader is served 1 MiB per request instead of the kernel's default 128 KiB
-// (cold sequential reads of a gzip layer ~9% faster here). OpInit asks FUSE for as much.
-constexpr unsigned kMountReadaheadKib = 1024;
 
 uint64_t ParseCacheMegabytes(const std::string& text) {
   size_t used = 0;
@@ -119,6 +115,16 @@ std::vector<std::string> LayerLabels(const LazyImage& image) {
     labels.push_back("layer " + std::to_string(i + 1) + " (" + id + ")");
   }
   return labels;
+}
+
+// Mounts `image` with its layer labels and raises the mount's read-ahead to kReadaheadKib (cold
+// sequential reads of a gzip layer ~10% faster here; only root may, others keep 128 KiB).
+std::unique_ptr<MountSession> StartSession(const std::shared_ptr<LazyImage>& image,
+                                           MountArgs& args) {
+  args.mount.layer_labels = LayerLabels(*image);
+  auto session = std::make_unique<MountSession>(image, args.mount);
+  RaiseReadahead(args.mount.mountpoint, kReadaheadKib);
+  return session;
 }
 
 // Writes all of `message` to the pipe, one message at a time (the indexing threads send warnings
@@ -193,9 +199,7 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
     args.image.view.info = [fd](const std::string& m) { Send(fd, ReportLine('N', m)); };
   }
   image = LazyImage::Open(file, args.image.view);
-  args.mount.layer_labels = LayerLabels(*image);
-  auto session = std::make_unique<MountSession>(image, args.mount);
-  RaiseReadahead(args.mount.mountpoint, kMountReadaheadKib);
+  auto session = StartSession(image, args);
   std::string labels;  // short ones, so that each layer's progress fits on a line
   for (uint32_t k = 0; k < image->layer_count(); ++k) {
     labels += (k == 0 ? "" : "\t") + LayerName(k, image->image().layers[k]);
@@ -380,9 +384,7 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
 int RunForeground(MountArgs& args) {
   std::string file = PrepareImageArgs(args.image);
   std::shared_ptr<LazyImage> image = LazyImage::Open(file, args.image.view);
-  args.mount.layer_labels = LayerLabels(*image);
-  auto session = std::make_unique<MountSession>(image, args.mount);
-  RaiseReadahead(args.mount.mountpoint, kMountReadaheadKib);
+  auto session = StartSession(image, args);
   if (args.wait) {
     image->WaitTree();  // throws the layer's error; the session's end unmounts
   }
