@@ -13,7 +13,8 @@ mkdir "$mnt"
 "$bin/tools/imgmount" "$work/sample.tar" "$mnt"
 echo "== ls -la $mnt"
 ls -la "$mnt"
-echo "== find $mnt | head"
-find "$mnt" | head -20
+echo "== find $mnt (first 20)"
+# sed reads to the end: head would close the pipe early and pipefail would end the demo.
+find "$mnt" | sed -n '1,20p'
 "$bin/tools/imgmount" -u "$mnt"
 echo "demo: mounted, listed and unmounted $work/sample.tar"

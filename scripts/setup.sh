@@ -25,8 +25,10 @@ if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing ${missing[*]}"
   sudo_cmd=()
   [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
-  "${sudo_cmd[@]}" apt-get update -q
-  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -q "${missing[@]}"
+  # Wait for another apt or dpkg run to finish instead of failing on its lock.
+  apt_options=(-q -o DPkg::Lock::Timeout=600)
+  "${sudo_cmd[@]}" apt-get "${apt_options[@]}" update
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get "${apt_options[@]}" install -y "${missing[@]}"
 fi
 
 scripts/build.sh release
