@@ -1,7 +1,7 @@
 // `imgmount verify IMAGE`: recomputes every digest the image states -- the manifest, the config,
 // each layer blob and each layer's uncompressed stream (diff_id) -- and reports each mismatch, as
-// text or as one JSON document. (Reading the image checks the manifest and the config already;
-// their mismatch stops it there.)
+// text or as one JSON document. (Reading the image checks the manifest and the config already,
+// and every blob's size against its descriptor; their mismatch stops it there.)
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -24,7 +24,8 @@ constexpr const char* kVerifyHelp =
     "  --json  one JSON object: image, ok (all match), mismatches and checks, each with what\n"
     "          (manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and\n"
     "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
-    "          a manifest or config that does not match stops it: error, and no checks\n";
+    "          a manifest or config that does not match, or a blob whose size is not its\n"
+    "          descriptor's, stops it: error, and no checks\n";
 
 // The digest of `source` with the hash function `stated` names (SHA-256 if none).
 std::string DigestOfSource(const ByteSource& source, const std::string& stated) {
@@ -147,8 +148,9 @@ int RunVerify(const std::vector<std::string>& args) {
   try {
     img = ReadImage(*files, image.view.selector);
   } catch (const Error& e) {
-    // Reading the image already checks the manifest and the config: a mismatch there is one
-    // of verify's findings, reported like the others.
+    // Reading the image already checks the manifest and the config, and the size of every blob
+    // its descriptor states: a mismatch there is one of verify's findings, reported like the
+    // others.
     if (e.kind() != ErrorKind::kIntegrity) throw;
     if (json) {
       rapidjson::StringBuffer buffer;

@@ -83,11 +83,11 @@ void JsonSeeds(const fs::path& dir) {
   const std::string manifest =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
       R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:@3",)"
-      R"("size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",)"
-      R"("digest":"sha256:@4","size":5}]})";
+      R"("size":#3},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",)"
+      R"("digest":"sha256:@4","size":#4}]})";
   const std::string descriptor =
       R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:@2",)"
-      R"("size":1,"platform":{"os":"linux","architecture":"amd64"},)"
+      R"("size":#2,"platform":{"os":"linux","architecture":"amd64"},)"
       R"("annotations":{"org.opencontainers.image.ref.name":"latest"}})";
   const std::string nested =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
@@ -98,14 +98,16 @@ void JsonSeeds(const fs::path& dir) {
       R"("variant":"v8"}}]})";
   Save(dir, "oci-nested",
        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json",)"
-       R"("digest":"sha256:@1","size":1,"annotations":{"io.containerd.image.name":"fuzz:1"}}]})" +
+       R"("digest":"sha256:@1","size":#1,"annotations":{"io.containerd.image.name":"fuzz:1"}}]})" +
            nul + nested + nul + manifest + nul +
            std::string(config).replace(config.find("@3"), 2, "@4") + nul + "layer");
   std::string flat = manifest;
-  flat.replace(flat.find("@3"), 2, "@2").replace(flat.find("@4"), 2, "@3");
+  flat.replace(flat.find("@3"), 2, "@2").replace(flat.find("#3"), 2, "#2");
+  flat.replace(flat.find("@4"), 2, "@3").replace(flat.find("#4"), 2, "#3");
+  std::string top = descriptor;
+  top.replace(top.find("@2"), 2, "@1").replace(top.find("#2"), 2, "#1");
   Save(dir, "oci",
-       R"({"schemaVersion":2,"manifests":[)" + descriptor.substr(0, descriptor.find("@2")) + "@1" +
-           descriptor.substr(descriptor.find("@2") + 2) + "]}" + nul + flat + nul + config + nul +
+       R"({"schemaVersion":2,"manifests":[)" + top + "]}" + nul + flat + nul + config + nul +
            "layer");
 }
 
