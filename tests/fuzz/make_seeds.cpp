@@ -1,7 +1,8 @@
 // imgmount-fuzz-seeds OUTDIR: writes small valid inputs for every fuzz target into
 // OUTDIR/<target>/, built with the project's own fixture writer and codecs: NUL-separated JSON
 // documents, tiny images in every tar format, layer tars with every member kind, gzip and zstd
-// blobs (one member or frame, several, seekable), and index files written by imgmount itself.
+// blobs (one member or frame, several, seekable, with skippable frames as pzstd writes them),
+// and index files written by imgmount itself.
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -145,6 +146,26 @@ void ImageSeeds(const fs::path& dir) {
   }
 }
 
+// A zstd skippable frame (magic 0x184D2A50 + low) carrying `payload`.
+std::string SkippableFrame(const std::string& payload, int low = 0) {
+  std::string out{static_cast<char>(0x50 + low), '\x2a', '\x4d', '\x18'};
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((payload.size() >> (8 * i)) & 0xff));
+  return out + payload;
+}
+
+// What pzstd writes: frames of `frame_size` input bytes, each after a skippable frame holding
+// the frame's compressed size.
+std::string PzstdLike(std::string_view data, size_t frame_size) {
+  std::string out;
+  for (size_t at = 0; at < data.size(); at += frame_size) {
+    std::string frame = ZstdCompress(data.substr(at, frame_size));
+    std::string size;
+    for (int i = 0; i < 4; ++i) size.push_back(static_cast<char>((frame.size() >> (8 * i)) & 0xff));
+    out += SkippableFrame(size) + frame;
+  }
+  return out;
+}
+
 // Inputs of the gzip and zstd targets, with two option bytes each.
 void CodecSeeds(const fs::path& root) {
   const std::string text = Text(9000);
@@ -156,6 +177,11 @@ void CodecSeeds(const fs::path& root) {
     Save(root / "zstd", "one-" + f, f + ZstdCompress(text));
     Save(root / "zstd", "frames-" + f, f + ZstdCompressFrames(text, 1500));
     Save(root / "zstd", "seekable-" + f, f + ZstdCompressSeekable(text, 2000));
+    Save(root / "zstd", "pzstd-" + f, f + PzstdLike(text, 2500));
+    Save(root / "zstd", "skippable-" + f,
+         f + SkippableFrame("metadata", 15) + ZstdCompress(text.substr(0, 4000)) +
+             SkippableFrame("") + ZstdCompressFrames(text.substr(4000), 1200) +
+             SkippableFrame("end"));
   }
 }
 
