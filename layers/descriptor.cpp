@@ -61,13 +61,17 @@ void CheckManifestHeader(const JsonDoc& doc) {
   doc.OptString(root, "mediaType");
 }
 
+std::string SizeProblem(uint64_t stated, uint64_t actual) {
+  if (stated == actual) return "";
+  return "its descriptor says " + std::to_string(stated) + " bytes, the blob has " +
+         std::to_string(actual);
+}
+
 void CheckBlobSize(const ByteSource& blob, uint64_t size, const std::string& name,
                    const std::string& what) {
-  uint64_t actual = blob.Size();
-  if (actual == size) return;
-  throw Error(ErrorKind::kIntegrity, EIO,
-              name + ": " + what + " size mismatch: its descriptor says " + std::to_string(size) +
-                  " bytes, the blob has " + std::to_string(actual));
+  std::string problem = SizeProblem(size, blob.Size());
+  if (problem.empty()) return;
+  throw Error(ErrorKind::kIntegrity, EIO, name + ": " + what + " size mismatch: " + problem);
 }
 
 }  // namespace imgmount

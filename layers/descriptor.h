@@ -30,6 +30,9 @@ BlobDescriptor ParseDescriptor(const JsonDoc& doc, const rapidjson::Value& value
 /// "schemaVersion": 2 and a string mediaType if any.
 void CheckManifestHeader(const JsonDoc& doc);
 
+/// "its descriptor says STATED bytes, the blob has ACTUAL" if they differ, else "".
+std::string SizeProblem(uint64_t stated, uint64_t actual);
+
 /// Throws kIntegrity "NAME: WHAT size mismatch: ..." unless `blob` holds exactly `size` bytes.
 void CheckBlobSize(const ByteSource& blob, uint64_t size, const std::string& name,
                    const std::string& what);

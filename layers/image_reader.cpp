@@ -175,7 +175,11 @@ bool AnyPlatformMatches(const ImageFiles& files, std::vector<ImageCandidate>& al
 
 }  // namespace
 
-Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
+std::string LayerSizeProblem(const LayerBlob& layer) {
+  return layer.descriptor_size ? SizeProblem(*layer.descriptor_size, layer.blob->Size()) : "";
+}
+
+Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool check_layer_sizes) {
   bool docker = files.Exists("manifest.json");
   std::vector<ImageCandidate> all;
   if (docker) {
@@ -232,7 +236,8 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
                   files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path +
                       ") is missing from the image" + foreign);
     }
-    if (ref.size) {
+    blob.descriptor_size = ref.size;
+    if (check_layer_sizes && ref.size) {
       CheckBlobSize(*blob.blob, *ref.size,
                     files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path + ")",
                     "blob");
