@@ -90,11 +90,16 @@ class PlainPass final : public DecodePass {
 }  // namespace
 
 Codec SniffCodec(const ByteSource& blob) {
-  std::byte magic[4] = {};
+  std::byte magic[8] = {};
   size_t n = blob.ReadAt(0, magic);
   auto at = [&](size_t i) { return std::to_integer<uint8_t>(magic[i]); };
   if (n >= 2 && at(0) == 0x1f && at(1) == 0x8b) return Codec::kGzip;
   if (n >= 4 && at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd) {
+    return Codec::kZstd;
+  }
+  // A skippable frame (magic 0x184D2A50..5F, then its 4-byte length) is zstd too: pzstd writes
+  // one before every frame. Like containerd and moby, the whole 8-byte header must be there.
+  if (n >= 8 && (at(0) & 0xf0) == 0x50 && at(1) == 0x2a && at(2) == 0x4d && at(3) == 0x18) {
     return Codec::kZstd;
   }
   return Codec::kNone;

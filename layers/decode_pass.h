@@ -19,7 +19,8 @@ class SpanCache;
 /// Compression of a blob, decided by its magic bytes only.
 enum class Codec { kNone, kGzip, kZstd };
 
-/// Detects the codec from the first bytes of `blob` (gzip 1f 8b, zstd 28 b5 2f fd, else none).
+/// Detects the codec from the first bytes of `blob`: gzip 1f 8b; zstd 28 b5 2f fd, or a zstd
+/// skippable frame header (50..5f 2a 4d 18 and a length); else none.
 Codec SniffCodec(const ByteSource& blob);
 
 /// Lower-case name of a codec: "none", "gzip", "zstd".

@@ -1,5 +1,6 @@
 // manifest.json of `docker save` (all eras) and skopeo/podman docker-archive: an array of
 // {Config, RepoTags, Layers} whose paths are relative to the archive root.
+#include "layers/descriptor.h"
 #include "layers/digest.h"
 #include "layers/error.h"
 #include "layers/hasher.h"
@@ -16,8 +17,10 @@ std::string ReadSmallFile(const ImageFiles& files, const std::string& path) {
 
 std::string ReadVerifiedSmallFile(const ImageFiles& files, const std::string& path,
                                   const std::string& digest, const std::string& name,
-                                  const char* what) {
-  std::string content = ReadSmallFile(files, path);
+                                  const char* what, std::optional<uint64_t> size) {
+  SourcePtr source = files.Open(path);
+  if (size) CheckBlobSize(*source, *size, name, what);
+  std::string content = ReadAll(*source, kMaxJsonBytes);
   if (IsValidDigest(digest)) {
     Hasher hash(AlgorithmOf(digest));
     hash.Update(std::as_bytes(std::span(content.data(), content.size())));

@@ -66,6 +66,8 @@ struct LayerBlob {
   std::string media_type;
   /// Path of the blob inside the container.
   std::string path;
+  /// The size the blob's descriptor states, if the format states one.
+  std::optional<uint64_t> descriptor_size;
   /// The blob's bytes.
   SourcePtr blob;
 };
@@ -99,7 +101,14 @@ struct Image {
 };
 
 /// Reads the image chosen by `selector` from `files`. Throws kNotFound (listing what exists)
-/// when the name or platform does not exist, kBadImage when the manifests are malformed.
-Image ReadImage(const ImageFiles& files, const ImageSelector& selector);
+/// when the name or platform does not exist, kBadImage when the manifests are malformed, and
+/// kIntegrity when a manifest or config does not match its descriptor, or (unless
+/// `check_layer_sizes` is false, for verify, which reports it) a layer blob's size does not.
+Image ReadImage(const ImageFiles& files, const ImageSelector& selector,
+                bool check_layer_sizes = true);
+
+/// "its descriptor says N bytes, the blob has M" if `layer`'s blob is not the size its
+/// descriptor states, else "".
+std::string LayerSizeProblem(const LayerBlob& layer);
 
 }  // namespace imgmount

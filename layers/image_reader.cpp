@@ -1,8 +1,11 @@
 // Recognises the container format (DESIGN.md section 1) and chooses one image: by name or tag
 // first, then by platform (the requested one, else the host's, else the only one).
 #include <algorithm>
+#include <map>
+#include <optional>
 #include <set>
 
+#include "layers/descriptor.h"
 #include "layers/error.h"
 #include "layers/image.h"
 #include "layers/image_candidates.h"
@@ -52,7 +55,23 @@ std::string ListGroups(const std::vector<ImageCandidate>& candidates) {
 ImageConfig ReadConfig(const ImageFiles& files, const ImageCandidate& c) {
   std::string name = files.name() + ":" + c.config_path;
   return ParseImageConfig(
-      ReadVerifiedSmallFile(files, c.config_path, c.config_digest, name, "config"), name);
+      ReadVerifiedSmallFile(files, c.config_path, c.config_digest, name, "config", c.config_size),
+      name);
+}
+
+// A docker save of Docker >= 25 (or a containerd export) also holds an OCI layout whose
+// descriptors state the sizes of the blobs manifest.json names without them.
+void AddOciSizes(const ImageFiles& files, std::vector<ImageCandidate>& all) {
+  std::map<std::string, uint64_t> sizes = OciDescriptorSizes(files);
+  auto size_of = [&](const std::string& digest) -> std::optional<uint64_t> {
+    auto it = sizes.find(digest);
+    if (digest.empty() || it == sizes.end()) return std::nullopt;
+    return it->second;
+  };
+  for (ImageCandidate& c : all) {
+    c.config_size = size_of(c.config_digest);
+    for (LayerRef& layer : c.layers) layer.size = size_of(layer.digest);
+  }
 }
 
 std::string ListPlatforms(const std::vector<const ImageCandidate*>& group) {
@@ -156,11 +175,16 @@ bool AnyPlatformMatches(const ImageFiles& files, std::vector<ImageCandidate>& al
 
 }  // namespace
 
-Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
+std::string LayerSizeProblem(const LayerBlob& layer) {
+  return layer.descriptor_size ? SizeProblem(*layer.descriptor_size, layer.blob->Size()) : "";
+}
+
+Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool check_layer_sizes) {
   bool docker = files.Exists("manifest.json");
   std::vector<ImageCandidate> all;
   if (docker) {
     all = DockerSaveCandidates(files);
+    if (files.Exists("index.json")) AddOciSizes(files, all);
     // A containerd-store export may offer more platforms in its OCI index than in manifest.json.
     if (selector.platform && files.Exists("index.json") &&
         !AnyPlatformMatches(files, all, *selector.platform)) {
@@ -211,6 +235,12 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector) {
       throw Error(ErrorKind::kNotFound, ENOENT,
                   files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path +
                       ") is missing from the image" + foreign);
+    }
+    blob.descriptor_size = ref.size;
+    if (check_layer_sizes && ref.size) {
+      CheckBlobSize(*blob.blob, *ref.size,
+                    files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path + ")",
+                    "blob");
     }
     image.layers.push_back(std::move(blob));
   }

@@ -1,8 +1,12 @@
 // OCI image layouts (directory or archive, and the OCI part of Docker >= 25 exports): index.json
 // is walked through nested indexes to every image manifest; attestation manifests (platform
 // unknown/unknown) are skipped, and manifests whose blobs are missing are noted, not fatal.
+// Every descriptor is checked (digest form, size type) and every manifest or index read is
+// checked against its descriptor's size and digest, and for schemaVersion 2.
+#include <memory>
 #include <string_view>
 
+#include "layers/descriptor.h"
 #include "layers/digest.h"
 #include "layers/error.h"
 #include "layers/image_candidates.h"
@@ -53,6 +57,7 @@ class OciWalker {
   void WalkIndex(const JsonDoc& doc, const std::string& group,
                  const std::vector<std::string>& names, int depth) {
     if (depth > kMaxIndexDepth) doc.Fail("image indexes nested too deeply");
+    CheckManifestHeader(doc);
     const auto* manifests = doc.OptArray(doc.RootObject(), "manifests");
     if (manifests == nullptr) return;
     size_t i = 0;
@@ -66,13 +71,15 @@ class OciWalker {
   }
 
   std::vector<ImageCandidate> take() { return std::move(out_); }
+  std::map<std::string, uint64_t> take_sizes() { return std::move(sizes_); }
 
  private:
   void Descriptor(const JsonDoc& doc, const rapidjson::Value& descriptor, const std::string& group,
                   const std::vector<std::string>& names, int depth) {
-    std::string digest = doc.String(descriptor, "digest");
+    BlobDescriptor blob = Note(doc, ParseDescriptor(doc, descriptor, "manifest"));
+    const std::string& digest = blob.digest;
+    const std::string& type = blob.media_type;
     std::string path = BlobPath(digest, doc.name());
-    std::string type = doc.OptString(descriptor, "mediaType").value_or("");
     std::optional<Platform> platform;
     if (const auto* p = doc.OptObject(descriptor, "platform")) {
       platform = Platform{doc.OptString(*p, "os").value_or(""),
@@ -96,7 +103,8 @@ class OciWalker {
       return;
     }
     std::string child_name = files_.name() + ":" + path;
-    JsonDoc child(ReadVerifiedSmallFile(files_, path, digest, child_name, "manifest"), child_name);
+    JsonDoc child(ReadVerifiedSmallFile(files_, path, digest, child_name, "manifest", blob.size),
+                  child_name);
     const auto& root = child.RootObject();
     bool is_index = IsIndexType(type) || (!IsManifestType(type) && child.Find(root, "manifests"));
     if (is_index) {
@@ -108,36 +116,64 @@ class OciWalker {
     candidate.names = names;
     candidate.platform = platform;
     candidate.manifest_digest = digest;
+    CheckManifestHeader(child);
     const auto* config = child.OptObject(root, "config");
     if (config == nullptr) child.Fail("image manifest has no config");
-    candidate.config_digest = child.String(*config, "digest");
+    BlobDescriptor config_blob = Note(child, ParseDescriptor(child, *config, "config"));
+    candidate.config_digest = config_blob.digest;
+    candidate.config_size = config_blob.size;
     candidate.config_path = BlobPath(candidate.config_digest, child.name());
     if (const auto* layers = child.OptArray(root, "layers")) {
       for (const auto& layer : layers->GetArray()) {
+        BlobDescriptor layer_blob = Note(child, ParseDescriptor(child, layer, "layer"));
         LayerRef ref;
-        ref.digest = child.String(layer, "digest");
+        ref.digest = layer_blob.digest;
+        ref.size = layer_blob.size;
         ref.path = BlobPath(ref.digest, child.name());
-        ref.media_type = child.OptString(layer, "mediaType").value_or("");
+        ref.media_type = layer_blob.media_type;
         candidate.layers.push_back(std::move(ref));
       }
     }
     out_.push_back(std::move(candidate));
   }
 
+  // Records the size a descriptor states for its digest; two sizes of one digest are a lie.
+  BlobDescriptor Note(const JsonDoc& doc, BlobDescriptor blob) {
+    auto [it, added] = sizes_.emplace(blob.digest, blob.size);
+    if (!added && it->second != blob.size) {
+      doc.Fail("descriptors of " + ShortDigest(blob.digest) + " state two sizes, " +
+               std::to_string(it->second) + " and " + std::to_string(blob.size));
+    }
+    return blob;
+  }
+
   const ImageFiles& files_;
   std::vector<ImageCandidate> out_;
+  std::map<std::string, uint64_t> sizes_;
 };
+
+// Walks index.json with everything it leads to.
+OciWalker WalkLayout(const ImageFiles& files, std::unique_ptr<JsonDoc>* index) {
+  *index =
+      std::make_unique<JsonDoc>(ReadSmallFile(files, "index.json"), files.name() + ":index.json");
+  (*index)->RootObject();
+  OciWalker walker(files);
+  walker.WalkIndex(**index, "", {}, 0);
+  return walker;
+}
 
 }  // namespace
 
 std::vector<ImageCandidate> OciCandidates(const ImageFiles& files) {
-  JsonDoc index(ReadSmallFile(files, "index.json"), files.name() + ":index.json");
-  index.RootObject();
-  OciWalker walker(files);
-  walker.WalkIndex(index, "", {}, 0);
-  auto out = walker.take();
-  if (out.empty()) index.Fail("lists no image manifests");
+  std::unique_ptr<JsonDoc> index;
+  auto out = WalkLayout(files, &index).take();
+  if (out.empty()) index->Fail("lists no image manifests");
   return out;
+}
+
+std::map<std::string, uint64_t> OciDescriptorSizes(const ImageFiles& files) {
+  std::unique_ptr<JsonDoc> index;
+  return WalkLayout(files, &index).take_sizes();
 }
 
 }  // namespace imgmount

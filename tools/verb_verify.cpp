@@ -1,7 +1,8 @@
 // `imgmount verify IMAGE`: recomputes every digest the image states -- the manifest, the config,
 // each layer blob and each layer's uncompressed stream (diff_id) -- and reports each mismatch, as
-// text or as one JSON document. (Reading the image checks the manifest and the config already;
-// their mismatch stops it there.)
+// text or as one JSON document. A layer blob whose size is not its descriptor's fails its blob
+// check. (Reading the image checks the manifest and the config already, digest and size; their
+// mismatch stops it there.)
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -23,7 +24,8 @@ constexpr const char* kVerifyHelp =
     "of it. Prints one line per check; exits 0 if all match, 1 if any does not.\n"
     "  --json  one JSON object: image, ok (all match), mismatches and checks, each with what\n"
     "          (manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and\n"
-    "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
+    "          config), path, expected and computed digests, ok (null: no digest stated) and,\n"
+    "          on a blob whose size is not its descriptor's, size_problem (ok is then false);\n"
     "          a manifest or config that does not match stops it: error, and no checks\n";
 
 // The digest of `source` with the hash function `stated` names (SHA-256 if none).
@@ -45,7 +47,13 @@ struct DigestCheck {
   std::string path;             // the blob's path in the image
   std::string expected;         // "" if the format states no digest
   std::string computed;
+  std::string size_problem;  // a blob not of its descriptor's size: what the two sizes are
 };
+
+// Whether the check found the content other than the image states.
+bool Mismatched(const DigestCheck& c) {
+  return !c.size_problem.empty() || (!c.expected.empty() && c.expected != c.computed);
+}
 
 // "manifest", "config PATH", "layer N (PATH) blob": what a text line names.
 std::string Label(const DigestCheck& c) {
@@ -59,8 +67,7 @@ class Checker {
 
   // Records one comparison; text output prints it at once (verifying takes a while).
   void Check(DigestCheck check) {
-    bool mismatch = !check.expected.empty() && check.expected != check.computed;
-    if (mismatch) ++mismatches_;
+    if (Mismatched(check)) ++mismatches_;
     if (!json_) Print(check);
     checks_.push_back(std::move(check));
   }
@@ -88,11 +95,12 @@ class Checker {
       WriteString(w, "path", c.path);
       WriteStringOrNull(w, "expected", c.expected);
       WriteString(w, "computed", c.computed);
+      if (!c.size_problem.empty()) WriteString(w, "size_problem", c.size_problem);
       w.Key("ok");
-      if (c.expected.empty()) {
+      if (c.expected.empty() && c.size_problem.empty()) {
         w.Null();
       } else {
-        w.Bool(c.expected == c.computed);
+        w.Bool(!Mismatched(c));
       }
       w.EndObject();
     }
@@ -104,7 +112,11 @@ class Checker {
  private:
   static void Print(const DigestCheck& c) {
     std::string what = Label(c);
-    if (c.expected.empty()) {
+    if (!c.size_problem.empty()) {
+      std::printf("MISMATCH  %s: size mismatch: %s; expected %s, content has %s\n", what.c_str(),
+                  c.size_problem.c_str(), c.expected.empty() ? "no digest" : c.expected.c_str(),
+                  c.computed.c_str());
+    } else if (c.expected.empty()) {
       std::printf("skip      %s (no digest stated)\n", what.c_str());
     } else if (c.expected == c.computed) {
       std::printf("ok        %s %s\n", what.c_str(), c.expected.c_str());
@@ -145,10 +157,11 @@ int RunVerify(const std::vector<std::string>& args) {
   auto files = OpenImageFiles(file);
   Image img;
   try {
-    img = ReadImage(*files, image.view.selector);
+    img = ReadImage(*files, image.view.selector, false);
   } catch (const Error& e) {
-    // Reading the image already checks the manifest and the config: a mismatch there is one
-    // of verify's findings, reported like the others.
+    // Reading the image already checks the manifest and the config, and the size of every blob
+    // its descriptor states: a mismatch there is one of verify's findings, reported like the
+    // others.
     if (e.kind() != ErrorKind::kIntegrity) throw;
     if (json) {
       rapidjson::StringBuffer buffer;
@@ -175,10 +188,10 @@ int RunVerify(const std::vector<std::string>& args) {
   if (IsValidDigest(img.manifest_digest)) {
     std::string path = BlobPath(img.manifest_digest, file);
     checker.Check({"manifest", std::nullopt, path, img.manifest_digest,
-                   DigestOfSource(*files->Open(path), img.manifest_digest)});
+                   DigestOfSource(*files->Open(path), img.manifest_digest), ""});
   }
   checker.Check({"config", std::nullopt, img.config_path, img.config_digest,
-                 DigestOfSource(*files->Open(img.config_path), img.config_digest)});
+                 DigestOfSource(*files->Open(img.config_path), img.config_digest), ""});
   for (size_t i = 0; i < img.layers.size(); ++i) {
     const LayerBlob& layer = img.layers[i];
     std::string name = "layer " + std::to_string(i + 1) + " (" + layer.path + ")";
@@ -189,8 +202,9 @@ int RunVerify(const std::vector<std::string>& args) {
     std::vector<std::byte> buffer(1 << 20);
     while (pass->Read(buffer) > 0) {
     }
-    checker.Check({"blob", i + 1, layer.path, layer.digest, pass->BlobDigest()});
-    checker.Check({"diff_id", i + 1, layer.path, layer.diff_id, pass->StreamDigest()});
+    checker.Check(
+        {"blob", i + 1, layer.path, layer.digest, pass->BlobDigest(), LayerSizeProblem(layer)});
+    checker.Check({"diff_id", i + 1, layer.path, layer.diff_id, pass->StreamDigest(), ""});
   }
   if (json) std::cout << checker.ToJson(file);
   std::fflush(stdout);

@@ -348,6 +348,19 @@ if served $CASE; then
   done_served $CASE "a gzip of two members reads as one stream"
 fi
 refused empty-blob 4 'layer 1 .*not a tar archive'
+# zstd skippable frames (issue 14): pzstd's layout, metadata first, between frames, at the end.
+# A stream of skippable frames only is a valid zstd stream with no content: an empty layer
+# stream, refused like empty-blob.
+CASE=zstd-skippable-frames
+if served $CASE; then
+  expect_file ok "inside the image"
+  [ "$(stat -c %s "$MNT/big")" -eq 131072 ] || fail "$CASE: size of /big"
+  [ "$(head -c 16 "$MNT/big")" = 0123456789abcdef ] || fail "$CASE: content of /big"
+  expect_exit 0 "$CASE: verify" timeout "$LIMIT" "$IMGMOUNT" verify "$IMG/$CASE"
+  [ "$(grep -c '^ok ' "$WORK/out.txt")" -eq 4 ] || fail "$CASE: verify: $(cat "$WORK/out.txt")"
+  done_served $CASE "zstd with skippable frames first, between frames and last: served; verify ok"
+fi
+refused zstd-skippable-only 4 'layer 1 .*not a tar archive'
 
 # ---- bombs and scale ------------------------------------------------------------------------
 
@@ -465,6 +478,11 @@ refused outer-dir-symlink-escape 4 'outside the image directory'
 refused outer-dir-blobs-symlink 4 'outside the image directory'
 refused outer-gzip-truncated 4 'truncated|unexpected end'
 refused outer-zstd-garbage 4 'zstd'
+CASE=outer-pzstd
+if served $CASE; then
+  expect_file ok "inside the image"
+  done_served $CASE "a docker save compressed as pzstd writes it (a skippable frame first)"
+fi
 refused missing-blob 3 'missing from the image'
 refused blob-is-directory 4 'is a directory'
 refused blob-is-fifo 4 'not a regular file'
@@ -488,6 +506,40 @@ refused json-wrong-types 4 'is not a string'
 refused json-wrong-types-manifest 4 'is not a string'
 refused json-huge 4 'more than the limit'
 refused json-invalid-utf8 4 'manifest.json'
+
+# ---- descriptors: sizes and schemaVersion --------------------------------------------------
+
+# A blob whose length is not its descriptor's size is refused (5), naming it and both sizes;
+# verify reports it as a MISMATCH line and exits 1: a layer's as a failed blob check (JSON:
+# size_problem), and it goes on checking; a manifest's or config's as their digest mismatches,
+# which stop it (JSON: error).
+SIZES='says [0-9]+ bytes, the blob has [0-9]+'
+refused size-layer-mismatch 5 "layer 1 \(blobs/sha256/[0-9a-f]{64}\): blob size mismatch: its descriptor $SIZES"
+refused size-layer-mismatch-dir 5 "layer 1 .*blob size mismatch: its descriptor $SIZES"
+refused size-layer-mismatch-docker-oci 5 "layer 1 .*blob size mismatch: its descriptor $SIZES"
+refused size-config-mismatch 5 "blobs/sha256/[0-9a-f]{64}: config size mismatch: its descriptor $SIZES"
+refused size-config-mismatch-docker-oci 5 "config size mismatch: its descriptor $SIZES"
+refused size-manifest-mismatch 5 "blobs/sha256/[0-9a-f]{64}: manifest size mismatch: its descriptor $SIZES"
+for name in size-layer-mismatch size-config-mismatch-docker-oci size-manifest-mismatch; do
+  expect_exit 1 "$name: verify" timeout "$LIMIT" "$IMGMOUNT" verify "$IMG/$name"
+  grep -qE "^MISMATCH .*size mismatch: its descriptor $SIZES" "$WORK/out.txt" ||
+    fail "$name: verify prints no MISMATCH line: $(head -c 300 "$WORK/out.txt")"
+  expect_exit 1 "$name: verify --json" timeout "$LIMIT" "$IMGMOUNT" verify --json "$IMG/$name"
+  python3 -c 'import json, sys; r = json.load(sys.stdin); sys.exit(r["ok"] or not (
+      "size mismatch" in r.get("error", "") or any("says" in c.get("size_problem", "") and
+      c["what"] == "blob" and c["ok"] is False for c in r["checks"])))' \
+    < "$WORK/out.txt" || fail "$name: verify --json: $(head -c 300 "$WORK/out.txt")"
+done
+# A size that is not a non-negative integer, a schemaVersion that is not the number 2 (4).
+refused size-float 4 'size of layer sha256:[0-9a-f]{12} is not a non-negative integer: 1e30'
+refused size-negative 4 'size of config .* is not a non-negative integer: -1'
+refused size-string 4 'index.json: the size of manifest .* is not a non-negative integer: "1234"'
+refused size-fraction-docker-oci 4 'size of layer .* is not a non-negative integer: 100.5'
+refused size-missing 4 'descriptor of layer .* has no size'
+refused schema-version-1 4 'schemaVersion is 1, not 2'
+refused schema-version-string 4 'index.json: schemaVersion is "2", not 2'
+refused schema-version-missing 4 'index.json: no schemaVersion'
+refused annotation-not-string 4 'annotation of layer .* is not a string'
 
 # Every case of the generator has an outcome here.
 while read -r name; do

@@ -4,8 +4,9 @@
 // The input is up to 8 documents separated by NUL bytes. Document 0 is the container's
 // manifest.json when it starts with '[', else its index.json (with an oci-layout file). Every
 // other document N is stored as blobs/sha256/<hex>, <hex>.json and <hex>.tar, where <hex> is its
-// SHA-256, and the text "@N" in any earlier document is replaced by that hex first, so that the
-// fuzzer can write digests and paths that verify ("sha256:@1", "blobs/sha256/@2", "@1.json").
+// SHA-256, and the text "@N" in any earlier document is replaced by that hex first, and "#N" by
+// its length in bytes, so that the fuzzer can write digests, paths and descriptor sizes that
+// verify ("sha256:@1", "blobs/sha256/@2", "@1.json", "size":#1).
 #include <cstddef>
 #include <cstdint>
 #include <map>
@@ -44,13 +45,19 @@ std::string HexSha256(const std::string& text) {
   return digest.substr(digest.find(':') + 1);
 }
 
-// Replaces "@N" in `doc` by hex[N] for every N whose digest is known.
-void Substitute(std::string& doc, const std::vector<std::string>& hex) {
+// Replaces "@N" in `doc` by hex[N] and "#N" by the length of document N, for every N whose
+// digest is known.
+void Substitute(std::string& doc, const std::vector<std::string>& hex,
+                const std::vector<std::string>& docs) {
   std::string out;
   for (size_t i = 0; i < doc.size(); ++i) {
     size_t n = i + 1 < doc.size() ? static_cast<size_t>(doc[i + 1] - '0') : hex.size();
-    if (doc[i] == '@' && n < hex.size() && !hex[n].empty()) {
+    bool known = n < hex.size() && !hex[n].empty();
+    if (doc[i] == '@' && known) {
       out += hex[n];
+      ++i;
+    } else if (doc[i] == '#' && known) {
+      out += std::to_string(docs[n].size());
       ++i;
     } else {
       out.push_back(doc[i]);
@@ -78,10 +85,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::vector<std::string> docs = SplitDocuments(data, size);
   std::vector<std::string> hex(docs.size());
   for (size_t n = docs.size() - 1; n > 0; --n) {
-    Substitute(docs[n], hex);
+    Substitute(docs[n], hex, docs);
     hex[n] = HexSha256(docs[n]);
   }
-  Substitute(docs[0], hex);
+  Substitute(docs[0], hex, docs);
 
   try {
     ParseImageConfig(docs[0], "fuzz config");

@@ -1,7 +1,8 @@
 // imgmount-fuzz-seeds OUTDIR: writes small valid inputs for every fuzz target into
 // OUTDIR/<target>/, built with the project's own fixture writer and codecs: NUL-separated JSON
 // documents, tiny images in every tar format, layer tars with every member kind, gzip and zstd
-// blobs (one member or frame, several, seekable), and index files written by imgmount itself.
+// blobs (one member or frame, several, seekable, with skippable frames as pzstd writes them),
+// and index files written by imgmount itself.
 #include <cstdio>
 #include <exception>
 #include <filesystem>
@@ -83,11 +84,11 @@ void JsonSeeds(const fs::path& dir) {
   const std::string manifest =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json",)"
       R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","digest":"sha256:@3",)"
-      R"("size":1},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",)"
-      R"("digest":"sha256:@4","size":5}]})";
+      R"("size":#3},"layers":[{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip",)"
+      R"("digest":"sha256:@4","size":#4}]})";
   const std::string descriptor =
       R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:@2",)"
-      R"("size":1,"platform":{"os":"linux","architecture":"amd64"},)"
+      R"("size":#2,"platform":{"os":"linux","architecture":"amd64"},)"
       R"("annotations":{"org.opencontainers.image.ref.name":"latest"}})";
   const std::string nested =
       R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" +
@@ -98,14 +99,16 @@ void JsonSeeds(const fs::path& dir) {
       R"("variant":"v8"}}]})";
   Save(dir, "oci-nested",
        R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json",)"
-       R"("digest":"sha256:@1","size":1,"annotations":{"io.containerd.image.name":"fuzz:1"}}]})" +
+       R"("digest":"sha256:@1","size":#1,"annotations":{"io.containerd.image.name":"fuzz:1"}}]})" +
            nul + nested + nul + manifest + nul +
            std::string(config).replace(config.find("@3"), 2, "@4") + nul + "layer");
   std::string flat = manifest;
-  flat.replace(flat.find("@3"), 2, "@2").replace(flat.find("@4"), 2, "@3");
+  flat.replace(flat.find("@3"), 2, "@2").replace(flat.find("#3"), 2, "#2");
+  flat.replace(flat.find("@4"), 2, "@3").replace(flat.find("#4"), 2, "#3");
+  std::string top = descriptor;
+  top.replace(top.find("@2"), 2, "@1").replace(top.find("#2"), 2, "#1");
   Save(dir, "oci",
-       R"({"schemaVersion":2,"manifests":[)" + descriptor.substr(0, descriptor.find("@2")) + "@1" +
-           descriptor.substr(descriptor.find("@2") + 2) + "]}" + nul + flat + nul + config + nul +
+       R"({"schemaVersion":2,"manifests":[)" + top + "]}" + nul + flat + nul + config + nul +
            "layer");
 }
 
@@ -143,6 +146,26 @@ void ImageSeeds(const fs::path& dir) {
   }
 }
 
+// A zstd skippable frame (magic 0x184D2A50 + low) carrying `payload`.
+std::string SkippableFrame(const std::string& payload, int low = 0) {
+  std::string out{static_cast<char>(0x50 + low), '\x2a', '\x4d', '\x18'};
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((payload.size() >> (8 * i)) & 0xff));
+  return out + payload;
+}
+
+// What pzstd writes: frames of `frame_size` input bytes, each after a skippable frame holding
+// the frame's compressed size.
+std::string PzstdLike(std::string_view data, size_t frame_size) {
+  std::string out;
+  for (size_t at = 0; at < data.size(); at += frame_size) {
+    std::string frame = ZstdCompress(data.substr(at, frame_size));
+    std::string size;
+    for (int i = 0; i < 4; ++i) size.push_back(static_cast<char>((frame.size() >> (8 * i)) & 0xff));
+    out += SkippableFrame(size) + frame;
+  }
+  return out;
+}
+
 // Inputs of the gzip and zstd targets, with two option bytes each.
 void CodecSeeds(const fs::path& root) {
   const std::string text = Text(9000);
@@ -154,6 +177,11 @@ void CodecSeeds(const fs::path& root) {
     Save(root / "zstd", "one-" + f, f + ZstdCompress(text));
     Save(root / "zstd", "frames-" + f, f + ZstdCompressFrames(text, 1500));
     Save(root / "zstd", "seekable-" + f, f + ZstdCompressSeekable(text, 2000));
+    Save(root / "zstd", "pzstd-" + f, f + PzstdLike(text, 2500));
+    Save(root / "zstd", "skippable-" + f,
+         f + SkippableFrame("metadata", 15) + ZstdCompress(text.substr(0, 4000)) +
+             SkippableFrame("") + ZstdCompressFrames(text.substr(4000), 1200) +
+             SkippableFrame("end"));
   }
 }
 

@@ -166,6 +166,23 @@ def zst(data, level=3):
     return out.raw[:n]
 
 
+def skippable(payload, low=0):
+    """A zstd skippable frame (magic 0x184D2A50 + low) carrying `payload`, as pzstd writes one
+    before every frame."""
+    return (0x184D2A50 + low).to_bytes(4, "little") + len(payload).to_bytes(4, "little") + payload
+
+
+def pzstd_like(data, pieces=1):
+    """zstd frames of `data` cut in `pieces`, each after a skippable frame holding the frame's
+    compressed size: the layout pzstd writes."""
+    step = -(-len(data) // pieces) or 1
+    out = b""
+    for i in range(0, max(len(data), 1), step):
+        frame = zst(data[i:i + step])
+        out += skippable(len(frame).to_bytes(4, "little")) + frame
+    return out
+
+
 def crc32_of_zeros(length):
     """CRC-32 of `length` zero bytes, by doubling with crc32_combine."""
     crc, have = 0, 0
@@ -280,8 +297,9 @@ def dumps(value):
 
 class Image:
     """The files of an image, path -> bytes (or Symlink, Hardlink, Fifo, Directory), in order.
-    `kind` is docker (a docker save tar: manifest.json and blobs), oci (an OCI archive) or
-    oci-dir (an OCI layout directory)."""
+    `kind` is docker (a docker save tar: manifest.json and blobs), docker-oci (a docker save of
+    Docker >= 25: manifest.json and an OCI layout), oci (an OCI archive) or oci-dir (an OCI
+    layout directory)."""
 
     def __init__(self, layers, kind="docker", config=None, layer_descriptors=None,
                  algorithm="sha256"):
@@ -303,11 +321,11 @@ class Image:
                        "size": len(self.config)},
             "layers": layer_descriptors})
         self.manifest_digest = digest_of(self.manifest, algorithm)
-        if kind == "docker":
+        if kind in ("docker", "docker-oci"):
             self.files["manifest.json"] = dumps([{
                 "Config": blob_path(self.config_digest), "RepoTags": ["hostile:latest"],
                 "Layers": [blob_path(l.digest) for l in layers]}])
-        else:
+        if kind != "docker":
             self.files["oci-layout"] = dumps({"imageLayoutVersion": "1.0.0"})
             self.files["index.json"] = dumps({
                 "schemaVersion": 2, "mediaType": OCI_INDEX,
@@ -333,7 +351,19 @@ class Image:
         self.files["index.json"] = dumps(index)
         self.files[blob_path(self.manifest_digest)] = manifest_bytes
 
-    outer = None  # compress the whole tar: "gzip" or "zstd"
+    def edit_manifest(self, edit):
+        """Applies `edit` to the parsed OCI manifest and stores the result."""
+        manifest = json.loads(self.manifest)
+        edit(manifest)
+        self.set_manifest(dumps(manifest))
+
+    def edit_index(self, edit):
+        """Applies `edit` to the parsed index.json and stores the result."""
+        index = json.loads(self.files["index.json"])
+        edit(index)
+        self.files["index.json"] = dumps(index)
+
+    outer = None  # compress the whole tar: "gzip", "zstd" or "pzstd" (see pzstd_like)
     outer_keep = None  # then keep only this many bytes of it (0: half of it)
 
     def write(self, out):
@@ -343,7 +373,7 @@ class Image:
         write_outer_tar(self.files, out)
         if self.outer:
             with open(out, "rb") as f:
-                data = {"gzip": gz, "zstd": zst}[self.outer](f.read())
+                data = {"gzip": gz, "zstd": zst, "pzstd": pzstd_like}[self.outer](f.read())
             if self.outer_keep is not None:
                 data = data[: self.outer_keep if self.outer_keep > 0 else len(data) // 2]
             with open(out, "wb") as f:
@@ -638,6 +668,21 @@ def zstd_garbage():
 def zstd_truncated():
     blob = zst(SMALL)
     return Image([Layer(SMALL, "zstd", blob[: len(blob) - 7])])
+
+
+@case
+def zstd_skippable_frames():
+    # pzstd's layout (a skippable frame before every frame), metadata first (magic ...5F) and a
+    # skippable frame between frames and at the end.
+    blob = (skippable(b"metadata first", 0xF) + pzstd_like(SMALL[:50000]) +
+            skippable(b"in the middle", 3) + pzstd_like(SMALL[50000:], 3) + skippable(b"end"))
+    return Image([Layer(SMALL, "zstd", blob)], kind="oci")
+
+
+@case
+def zstd_skippable_only():
+    # A valid zstd stream whose content is empty: the layer is an empty stream, as empty-blob.
+    return Image([Layer(b"", "zstd", skippable(b"nothing else") + skippable(b""))], kind="oci")
 
 
 @case
@@ -975,6 +1020,13 @@ def outer_zstd_garbage():
 
 
 @case
+def outer_pzstd():
+    image = Image([Layer(SMALL, "none")])
+    image.outer = "pzstd"
+    return image
+
+
+@case
 def missing_blob():
     return layer_blob_as("oci", None)
 
@@ -1088,6 +1140,111 @@ def json_huge():
 def json_invalid_utf8():
     image = Image([Layer(SMALL, "none")])
     image.set_docker_manifest(b'[{"Config": "\xff\xfe\x00", "Layers": []}]')
+    return image
+
+
+# Descriptors: sizes and schemaVersion, as umoci and go-containerregistry check them.
+
+
+def size_lie(kind, target, value):
+    """A one-layer image whose `target` descriptor (layer, config, manifest) states `value` as
+    its size; None means the true size plus one."""
+    layer = Layer(SMALL, "gzip")
+    image = Image([layer], kind=kind)
+
+    def lie(descriptor):
+        descriptor["size"] = descriptor["size"] + 1 if value is None else value
+
+    if target == "manifest":
+        image.edit_index(lambda index: lie(index["manifests"][0]))
+    else:
+        image.edit_manifest(lambda m: lie(m["layers"][0] if target == "layer" else m["config"]))
+    return image
+
+
+@case
+def size_layer_mismatch():
+    return size_lie("oci", "layer", None)
+
+
+@case
+def size_layer_mismatch_dir():
+    return size_lie("oci-dir", "layer", None)
+
+
+@case
+def size_layer_mismatch_docker_oci():
+    # manifest.json states no sizes; the OCI manifest beside it does.
+    return size_lie("docker-oci", "layer", None)
+
+
+@case
+def size_config_mismatch():
+    return size_lie("oci", "config", None)
+
+
+@case
+def size_config_mismatch_docker_oci():
+    return size_lie("docker-oci", "config", None)
+
+
+@case
+def size_manifest_mismatch():
+    return size_lie("oci-dir", "manifest", None)
+
+
+@case
+def size_float():
+    return size_lie("oci", "layer", 1e30)
+
+
+@case
+def size_negative():
+    return size_lie("oci", "config", -1)
+
+
+@case
+def size_string():
+    return size_lie("oci", "manifest", "1234")
+
+
+@case
+def size_fraction_docker_oci():
+    return size_lie("docker-oci", "layer", 100.5)
+
+
+@case
+def size_missing():
+    image = Image([Layer(SMALL, "gzip")], kind="oci")
+    image.edit_manifest(lambda m: m["layers"][0].pop("size"))
+    return image
+
+
+@case
+def schema_version_1():
+    image = Image([Layer(SMALL, "gzip")], kind="oci")
+    image.edit_manifest(lambda m: m.update(schemaVersion=1))
+    return image
+
+
+@case
+def schema_version_string():
+    image = Image([Layer(SMALL, "gzip")], kind="oci")
+    image.edit_index(lambda index: index.update(schemaVersion="2"))
+    return image
+
+
+@case
+def schema_version_missing():
+    image = Image([Layer(SMALL, "gzip")], kind="docker-oci")
+    image.edit_index(lambda index: index.pop("schemaVersion"))
+    return image
+
+
+@case
+def annotation_not_string():
+    image = Image([Layer(SMALL, "gzip")], kind="oci")
+    image.edit_manifest(lambda m: m["layers"][0].update(annotations={"n": 1}))
     return image
 
 
