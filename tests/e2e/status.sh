@@ -107,20 +107,26 @@ sys.exit(1 if problems else 0)
 PYEOF
 }
 
+# status_json_agrees WHAT CODE IMAGE STATE: `status --json MNT` exits CODE and agrees with the
+# layout and the daemon.
+status_json_agrees() {
+  local what=$1 code=$2 image=$3 state=$4
+  expect_exit "$code" "$what: status --json" "$IMGMOUNT" status --json "$mnt"
+  if check_status_json "$WORK/out.txt" "$mnt" "$image" "$state" > "$WORK/check.txt"; then
+    say "ok: $what: status --json agrees with the layout ($(tail -1 "$WORK/check.txt"))"
+  else
+    fail "$what: status --json: $(cat "$WORK/check.txt")"
+  fi
+}
+
 # 1. A healthy mount: indexing, then complete; text and JSON.
 "$IMGMOUNT" --no-cache "$WORK/image" "$mnt" || fail "lazy mount failed"
-expect_exit 0 "status --json while the base layer is indexed" "$IMGMOUNT" status --json "$mnt"
-check_status_json "$WORK/out.txt" "$mnt" "$WORK/image" indexing > "$WORK/check.txt" &&
-  say "ok: status --json while indexing agrees with the layout ($(tail -1 "$WORK/check.txt"))" ||
-  fail "status --json while indexing: $(cat "$WORK/check.txt")"
+status_json_agrees "while the base layer is indexed" 0 "$WORK/image" indexing
 expect_exit 0 "status while indexing" "$IMGMOUNT" status "$mnt"
 grep -q "^$mnt  *$WORK/image  *[01]/2  *indexing [0-9]*%\$" "$WORK/out.txt" ||
   fail "status text while indexing: $(cat "$WORK/out.txt")"
 ls "$mnt" > /dev/null || fail "listing the healthy mount failed"
-expect_exit 0 "status once indexed" "$IMGMOUNT" status --json "$mnt"
-check_status_json "$WORK/out.txt" "$mnt" "$WORK/image" complete > "$WORK/check.txt" &&
-  say "ok: status --json once complete agrees with the layout ($(tail -1 "$WORK/check.txt"))" ||
-  fail "status --json once complete: $(cat "$WORK/check.txt")"
+status_json_agrees "once indexed" 0 "$WORK/image" complete
 expect_exit 0 "status text once indexed" "$IMGMOUNT" status "$mnt"
 grep -q "^$mnt  *$WORK/image  *2/2  *complete\$" "$WORK/out.txt" ||
   fail "status text once complete: $(cat "$WORK/out.txt")"
@@ -147,10 +153,7 @@ failed_mount_checks() {
   expect_exit 1 "$what: status" "$IMGMOUNT" status "$mnt"
   grep -q "^$mnt  *$image  *[01]/2  *failed: layer [12] (sha256:[0-9a-f]*): " "$WORK/out.txt" ||
     fail "$what: status text: $(cat "$WORK/out.txt")"
-  expect_exit 1 "$what: status --json" "$IMGMOUNT" status --json "$mnt"
-  check_status_json "$WORK/out.txt" "$mnt" "$image" failed > "$WORK/check.txt" &&
-    say "ok: $what: status --json agrees ($(tail -1 "$WORK/check.txt"))" ||
-    fail "$what: status --json: $(cat "$WORK/check.txt")"
+  status_json_agrees "$what" 1 "$image" failed
   if ls "$mnt" > /dev/null 2> "$WORK/ls.err"; then fail "$what: listing succeeded"; fi
   grep -q "Input/output error" "$WORK/ls.err" || fail "$what: listing: $(cat "$WORK/ls.err")"
 }

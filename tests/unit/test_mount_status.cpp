@@ -2,7 +2,6 @@
 // and with a damaged layer, it reads back to what was encoded; it stays under the attribute size
 // limit whatever the number of layers; anything that is not such a document is refused.
 #include <catch2/catch.hpp>
-#include <filesystem>
 
 #include "index/lazy_image.h"
 #include "index/mount_status.h"
@@ -54,14 +53,7 @@ TEST_CASE("mount status: a complete image and a failed one read back", "[mount-s
   std::string damaged = dir / "damaged";
   testing::WriteOneLayerImage(damaged, testing::RichLayerEntries(1 << 20), "oci-dir",
                               Compression::kGzip);
-  std::string blob;
-  uintmax_t largest = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(damaged + "/blobs/sha256")) {
-    if (entry.file_size() > largest) {
-      largest = entry.file_size();
-      blob = entry.path();
-    }
-  }
+  std::string blob = testing::LargestBlob(damaged);
   std::string bytes = testing::ReadFileBytes(blob);
   bytes[bytes.size() - 8] = static_cast<char>(bytes[bytes.size() - 8] ^ 0xff);  // the CRC-32
   testing::WriteFileBytes(blob, bytes);
