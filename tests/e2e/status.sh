@@ -171,8 +171,14 @@ for case in "damaged 4 1" "mismatch 5 2"; do
   say "ok: $name layer on a terminal: shown, exit $code"
   # What does not need the failed layer still reads: with the base failed, the top layer's file
   # (with the top failed, every lookup needs it).
-  [ "$name" = damaged ] && { cmp -s "$mnt/app/server.js" "$WORK/top/app/server.js" ||
-    fail "damaged: the top layer's file does not read"; }
+  if [ "$name" = damaged ]; then
+    cmp -s "$mnt/app/server.js" "$WORK/top/app/server.js" ||
+      fail "damaged: the top layer's file does not read"
+    if cat "$mnt/app/README" > /dev/null 2> "$WORK/cat.err"; then
+      fail "damaged: the base layer's file reads"
+    fi
+    grep -q "Input/output error" "$WORK/cat.err" || fail "damaged: README: $(cat "$WORK/cat.err")"
+  fi
   failed_mount_checks "$name layer" "$WORK/$name"
   unmount_image "$mnt"
 done
