@@ -7,6 +7,7 @@
 #include <sys/sysmacros.h>
 #include <sys/uio.h>
 #include <sys/xattr.h>
+#include <unistd.h>
 
 #include <array>
 #include <cstring>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "index/member_data.h"
+#include "index/mount_status.h"
 #include "layers/error.h"
 
 namespace imgmount {
@@ -285,6 +287,10 @@ constexpr std::string_view kLayerAttribute = "user.imgmount.layer";
 // Name of the root's attribute that tells how far the indexing is ("complete" at the end).
 constexpr std::string_view kProgressAttribute = "user.imgmount.progress";
 
+// Name of the root's attribute that tells the same for programs (index/mount_status.h), read by
+// `imgmount status`.
+constexpr std::string_view kStatusAttribute = "user.imgmount.status";
+
 // "complete", "failed: WHY", or "indexing" and a line per layer: "layer K: DONE/TOTAL STATE".
 std::string ProgressText(const LazyImage& image) {
   if (image.Finished()) {
@@ -316,6 +322,10 @@ void OpGetxattr(fuse_req_t req, fuse_ino_t ino, const char* name, size_t size) {
     FsContext& ctx = Context(req);
     if (ino == FUSE_ROOT_ID && name == kProgressAttribute) {
       return ReplyXattr(req, ProgressText(ctx.nodes->image()), size);
+    }
+    if (ino == FUSE_ROOT_ID && name == kStatusAttribute) {
+      MountStatus status = StatusOf(ctx.nodes->image(), ctx.image_name, ::getpid());
+      return ReplyXattr(req, EncodeMountStatus(status), size);
     }
     std::optional<Node> node = SettledOrReply(req, ino);
     if (!node) return;

@@ -21,6 +21,8 @@ struct FsContext {
   std::unique_ptr<NodeSource> nodes;
   /// Label of each layer position for the user.imgmount.layer attribute ("layer 3 (sha256:..)").
   std::vector<std::string> layer_labels;
+  /// The image as the mount was asked for, told by the user.imgmount.status attribute.
+  std::string image_name;
   /// Seconds the kernel may cache entries and attributes answered from the tree (the image
   /// never changes); answers made before the tree exists are not cached.
   double cache_seconds = 86400.0;

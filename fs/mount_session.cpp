@@ -12,6 +12,7 @@ MountSession::MountSession(std::shared_ptr<LazyImage> image, const MountOptions&
     : context_(std::make_unique<FsContext>()) {
   context_->nodes = std::make_unique<NodeSource>(std::move(image));
   context_->layer_labels = options.layer_labels;
+  context_->image_name = options.image_name;
   // Without allow_other only the mounting user sees the tree, and may read all of it; with it,
   // the kernel must enforce the image's permission bits.
   std::string opts = "ro,fsname=" + options.fsname + ",subtype=imgmount";

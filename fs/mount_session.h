@@ -21,6 +21,8 @@ struct MountOptions {
   std::vector<std::string> fuse_options;
   /// Source name shown in /proc/mounts.
   std::string fsname = "imgmount";
+  /// The image as asked for (absolute path, ":TAG" if given), told by the status attribute.
+  std::string image_name;
   /// Label of each layer position, answered by getxattr(path, "user.imgmount.layer").
   std::vector<std::string> layer_labels;
   /// Print FUSE's debug log to stderr.

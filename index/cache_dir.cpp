@@ -97,11 +97,22 @@ std::vector<UseRecord> ParseUses(const std::string& text) {
       if (c < '0' || c > '9') digits = false;
       time = time * 10 + (c - '0');
     }
-    auto image = Unescape(line.substr(space + 1));
-    if (!digits || !image || image->empty()) continue;
-    uses.push_back({time, std::move(*image)});
+    // Escaping leaves no tab in the image: one separates the blob's identity (newer records).
+    std::string_view rest = line.substr(space + 1);
+    size_t tab = rest.find('\t');
+    auto image = Unescape(rest.substr(0, tab));
+    auto blob = tab == std::string_view::npos ? std::optional<std::string>("")
+                                              : Unescape(rest.substr(tab + 1));
+    if (!digits || !image || image->empty() || !blob) continue;
+    uses.push_back({time, std::move(*image), std::move(*blob)});
   }
   return uses;
+}
+
+// One line of a .used file.
+std::string UseLine(const UseRecord& use) {
+  return std::to_string(use.time) + " " + Escape(use.image) +
+         (use.blob.empty() ? "" : "\t" + Escape(use.blob)) + "\n";
 }
 
 std::string ReadFd(int fd) {
@@ -239,8 +250,8 @@ void EntryLock::Unlink() {
   ::unlink(path_.c_str());
 }
 
-bool RecordUse(const std::string& used_path, const std::string& image, int64_t now,
-               std::string* why) {
+bool RecordUse(const std::string& used_path, const std::string& image, const std::string& blob,
+               int64_t now, std::string* why) {
   int fd = ::open(used_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     *why = "cannot write " + used_path + ": " + std::strerror(errno);
@@ -250,11 +261,11 @@ bool RecordUse(const std::string& used_path, const std::string& image, int64_t n
   std::string text;
   if (ok) {
     std::vector<UseRecord> uses = ParseUses(ReadFd(fd));
-    text = std::to_string(now) + " " + Escape(image) + "\n";
+    text = UseLine({now, image, blob});
     size_t kept = 1;
     for (const UseRecord& use : uses) {
       if (use.image == image || kept == kMaxUses) continue;
-      text += std::to_string(use.time) + " " + Escape(use.image) + "\n";
+      text += UseLine(use);
       ++kept;
     }
     ok = ::pwrite(fd, text.data(), text.size(), 0) == static_cast<ssize_t>(text.size()) &&

@@ -8,7 +8,10 @@
 //   STEM.sums                 content hashes of the layer's files, made on demand by `diff`
 //                             (content_hash_file.h)
 //   STEM.lock                 flock()ed while the entry is built, replaced or removed
-//   STEM.used                 "TIME IMAGE" lines, most recent first, at most 8 images
+//   STEM.used                 "TIME IMAGE[\tBLOB]" lines, most recent first, at most 8 images;
+//                             BLOB is the identity of the file holding the layer's blob when that
+//                             image last used the entry (see IndexCache: a blob that changed
+//                             since is indexed again)
 //
 // STEM is "sha256-<64 hex>" (or "sha512-<128 hex>") for a layer shared by its digest,
 // "bound-<64 hex>" (SHA-256 of digest and origin) for a layer whose digest could not be verified
@@ -76,12 +79,15 @@ struct UseRecord {
   int64_t time = 0;
   /// Absolute path of the image.
   std::string image;
+  /// Identity (inode, size, mtime) of the file holding the blob at that use; "" if unknown.
+  std::string blob;
 };
 
-/// Records in the file `used_path` that `image` used the entry at `now`: locked read, merge and
-/// rewrite; keeps the 8 most recent images. False and `why` if the file cannot be written.
-bool RecordUse(const std::string& used_path, const std::string& image, int64_t now,
-               std::string* why);
+/// Records in the file `used_path` that `image`, whose blob file had identity `blob`, used the
+/// entry at `now`: locked read, merge and rewrite; keeps the 8 most recent images. False and
+/// `why` if the file cannot be written.
+bool RecordUse(const std::string& used_path, const std::string& image, const std::string& blob,
+               int64_t now, std::string* why);
 
 /// The records in `used_path`, most recent first (empty if there are none); bad lines skipped.
 std::vector<UseRecord> ReadUses(const std::string& used_path);

@@ -65,9 +65,23 @@ void IndexCache::WriteFailed(const std::string& why) {
   }
 }
 
-void IndexCache::NoteUse(const std::string& stem, const std::string& image) {
+void IndexCache::NoteUse(const std::string& stem, const std::string& image,
+                         const std::string& blob) {
   std::string why;
-  if (!image.empty() && !RecordUse(PathOf(stem + ".used"), image, Now(), &why)) WriteFailed(why);
+  if (!image.empty() && !RecordUse(PathOf(stem + ".used"), image, blob, Now(), &why)) {
+    WriteFailed(why);
+  }
+}
+
+std::string IndexCache::ChangedSince(const std::string& stem, const LayerRequest& request) const {
+  if (request.image.empty() || request.blob_identity.empty()) return "";
+  for (const UseRecord& use : ReadUses(PathOf(stem + ".used"))) {
+    if (use.image != request.image) continue;
+    if (use.blob.empty() || use.blob == request.blob_identity) return "";
+    return "the blob's file changed since this image last used it (inode:size:mtime " + use.blob +
+           " then, " + request.blob_identity + " now)";
+  }
+  return "";
 }
 
 std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
@@ -75,6 +89,8 @@ std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
                                                       const std::string& key,
                                                       std::string* why) const {
   const SourcePtr& blob = request.blob->blob;
+  *why = ChangedSince(stem, request);
+  if (!why->empty()) return nullptr;
   auto file = ReadLayerIndexFile(PathOf(stem + ".idx"), blob->Size(), SniffCodec(*blob), why);
   if (!file) return nullptr;
   const LayerFileInfo& info = file->info;
@@ -173,7 +189,7 @@ IndexCache::LayerResult IndexCache::Layer(const LayerRequest& request) {
       if (stem.empty()) continue;
       std::string why;
       if (auto index = TryLoad(stem, request, key, &why)) {
-        NoteUse(stem, request.image);
+        NoteUse(stem, request.image, request.blob_identity);
         return index;
       }
       // Under a diff_id the shared entry may well describe the same content encoded otherwise.
@@ -204,7 +220,7 @@ IndexCache::LayerResult IndexCache::Layer(const LayerRequest& request) {
   std::string stem = verified ? *shared : bound;
   if (!stem.empty()) index->SetCacheEntry({dir_, stem});
   if (lock && !stem.empty() && Store(stem, *index, key, request.origin, verified, copy)) {
-    NoteUse(stem, request.image);
+    NoteUse(stem, request.image, request.blob_identity);
   }
   return {index, false};
 }

@@ -19,9 +19,16 @@
 // then builds and stores, holding the lock: two processes never index one layer at once, and the
 // second one loads the first one's result.
 //
-// Failures. An entry that is missing, truncated, corrupt, of another version or that does not fit
-// the blob is rebuilt (with a warning if it existed). A cache directory that cannot be created or
-// written (read-only, full) is reported once; indexes then live in memory only.
+// Staleness. Each use of an entry records the identity (inode, size, mtime in ns) of the file that
+// held the blob (cache_dir.h, STEM.used). When the same image comes back with that file changed,
+// the entry is not trusted: the layer is indexed, and so verified, again, so that nothing reports
+// "complete" for bytes that are no longer those that were checked. (An image that never used the
+// entry still shares it by digest; its reads are checked against the span checksums.)
+//
+// Failures. An entry that is missing, truncated, corrupt, of another version, that does not fit
+// the blob or whose blob changed since is rebuilt (with a warning if it existed). A cache directory
+// that cannot be created or written (read-only, full) is reported once; indexes then live in memory
+// only.
 #pragma once
 
 #include <atomic>
@@ -55,6 +62,9 @@ class IndexCache {
     std::string origin;
     /// Absolute path of the image, recorded as a user of the entry.
     std::string image;
+    /// Identity (inode, size, mtime) of the file holding the blob, recorded with the use: an
+    /// entry this image used while its file had another identity is indexed again. "" if unknown.
+    std::string blob_identity;
     /// Tunables of the decode pass and of the reopened stream.
     DecodeOptions decode;
     /// Receives warnings about the layer's members while indexing.
@@ -96,7 +106,9 @@ class IndexCache {
   void RemoveOtherCopies(const std::string& stem, const std::string& keep) const;
   // Whether the directory exists or could be made; reports the first failure.
   bool Writable();
-  void NoteUse(const std::string& stem, const std::string& image);
+  // Why `request.image` may not use entry `stem` since its blob changed since its last use; "".
+  std::string ChangedSince(const std::string& stem, const LayerRequest& request) const;
+  void NoteUse(const std::string& stem, const std::string& image, const std::string& blob = "");
   // Reports a failure to write to the cache, once per cache.
   void WriteFailed(const std::string& why);
   std::string PathOf(const std::string& file) const { return dir_ + "/" + file; }

@@ -43,14 +43,22 @@ std::string FileIdentity(const struct stat& st) {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-// Where a layer's bytes come from, for index cache entries that cannot be shared by digest: the
-// image file and the blob's path in it, or the blob's own file in a layout directory.
-std::string BlobOrigin(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
+// Where a layer's bytes come from: the image file and the blob's path in it, or the blob's own
+// file in a layout directory. `origin` (for index cache entries that cannot be shared by digest)
+// and `identity` (inode, size, mtime: recorded with each use of an entry) are "" if unknown.
+struct BlobPlace {
+  std::string origin;
+  std::string identity;
+};
+
+BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
   bool directory = files.Kind() == "directory";
   std::string file = directory ? image + "/" + blob.path : image;
   struct stat st {};
-  if (::stat(file.c_str(), &st) != 0) return "";
-  return image + "\n" + blob.path + "\n" + FileIdentity(st);
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return {image + "\n" + blob.path + "\n" + FileIdentity(st),
+          std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+              std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec)};
 }
 
 std::string Seconds(std::chrono::steady_clock::time_point start) {
@@ -121,8 +129,9 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
   std::string name = LayerName(position, blob);
   IndexCache::LayerResult result;
   if (cache != nullptr) {
+    BlobPlace place = PlaceOf(image, files, blob);
     result = cache->Layer(
-        {&blob, name, BlobOrigin(image, files, blob), image, options.decode, options.warn});
+        {&blob, name, place.origin, image, place.identity, options.decode, options.warn});
   } else {
     result.index = IndexLayer(blob, name, options.decode, options.warn);
   }

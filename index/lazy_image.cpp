@@ -125,6 +125,7 @@ void LazyImage::Work() {
       slot.end = std::chrono::steady_clock::now();
       slot.index = std::move(index);
       slot.state = error ? LayerProgress::State::kFailed : LayerProgress::State::kReady;
+      if (error && !first_failure_) first_failure_ = error;
       slot.error = std::move(error);
       last = ++finished_slots_ == slots_.size();
     }
@@ -158,6 +159,7 @@ void LazyImage::BuildTree() {
   {
     std::lock_guard lock(mutex_);
     tree_error_ = error;
+    if (error && !first_failure_) first_failure_ = error;
     if (tree) tree_.store(tree);
     finished_ = true;
   }
@@ -247,6 +249,11 @@ std::vector<LayerProgress> LazyImage::Progress() const {
     out.push_back(std::move(p));
   }
   return out;
+}
+
+std::optional<CapturedError> LazyImage::FirstFailure() const {
+  std::lock_guard lock(mutex_);
+  return first_failure_;
 }
 
 bool LazyImage::Finished() const {

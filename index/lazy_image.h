@@ -68,6 +68,9 @@ class LazyImage {
 
   /// Where each layer position stands.
   std::vector<LayerProgress> Progress() const;
+  /// The error of the first layer to fail (in time), or else of the tree's build; nullopt while
+  /// nothing failed. A failure is final: the tree will not be built.
+  std::optional<CapturedError> FirstFailure() const;
   /// Whether all work is over (the tree is built, or a layer or the build failed).
   bool Finished() const;
   /// Waits until Finished(), at most `seconds`; returns Finished().
@@ -99,6 +102,7 @@ class LazyImage {
   bool finished_ = false;
   bool stopping_ = false;
   std::optional<CapturedError> tree_error_;
+  std::optional<CapturedError> first_failure_;
   std::atomic<std::shared_ptr<const UnionTree>> tree_;
   std::vector<std::thread> workers_;
 };

@@ -51,6 +51,16 @@ std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& line
   return layers;
 }
 
+std::vector<std::string> FailureTracker::NewFailures(const std::vector<LayerProgress>& layers) {
+  std::vector<std::string> failures;
+  for (const LayerProgress& layer : layers) {
+    if (layer.state == LayerProgress::State::kFailed && !Seen(layer.error)) {
+      failures.push_back(layer.error);
+    }
+  }
+  return failures;
+}
+
 void ProgressDisplay::Show(const std::vector<LayerProgress>& layers) {
   if (lines_shown_ > 0) std::fprintf(out_, "\033[%zuA", lines_shown_);
   for (size_t k = layers.size(); k-- > 0;) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,19 @@ std::string EncodeProgress(const std::vector<LayerProgress>& layers);
 /// The report in `line` (without its newline), or nullopt if it is not one.
 std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& line);
 
+/// Picks out, from successive reports, the layer failures not seen before.
+class FailureTracker {
+ public:
+  /// The errors of the layers of `layers` that failed since the last call; one layer used at
+  /// two positions fails with one error, returned once.
+  std::vector<std::string> NewFailures(const std::vector<LayerProgress>& layers);
+  /// Whether `error` was returned already (and marks it so); for errors not of one layer.
+  bool Seen(const std::string& error) { return !seen_.insert(error).second; }
+
+ private:
+  std::set<std::string> seen_;
+};
+
 /// Draws reports on a terminal, redrawing its lines in place.
 class ProgressDisplay {
  public:
@@ -26,6 +40,8 @@ class ProgressDisplay {
 
   /// Replaces what is shown by `layers`.
   void Show(const std::vector<LayerProgress>& layers);
+  /// Makes the next Show draw below what was printed since the last one, not over it.
+  void Restart() { lines_shown_ = 0; }
 
  private:
   std::FILE* out_;

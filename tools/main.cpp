@@ -56,6 +56,7 @@ int main(int argc, char** argv) {
     if (first == "which") return imgmount::RunWhich(rest);
     if (first == "diff") return imgmount::RunDiff(rest);
     if (first == "cache") return imgmount::RunCache(rest);
+    if (first == "status") return imgmount::RunStatus(rest);
     if (first == "mount") return imgmount::RunMount(rest);
     return imgmount::RunMount(args);
   });

@@ -1,7 +1,10 @@
 // `imgmount IMAGE MOUNTPOINT`. Without -f the work happens in a child process that reads the
 // manifests and mounts the image, then tells the waiting parent "O" (or the error) through a pipe
 // and goes on serving in the background while its layers are indexed. The parent returns once
-// the mount is usable; on a terminal, or with --wait, it first follows the indexing to its end.
+// the mount is usable; on a terminal, or with --wait, it first follows the indexing until it
+// ends or a layer fails (then it exits with that layer's error; --wait also unmounts). Whatever
+// fails once nobody listens any more goes to syslog (fs/daemon_log.h), and `imgmount status`
+// asks the mount itself.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,6 +17,7 @@
 #include <optional>
 #include <thread>
 
+#include "fs/daemon_log.h"
 #include "fs/fuse_adapter.h"
 #include "fs/mount_session.h"
 #include "index/layer_loading.h"
@@ -29,12 +33,14 @@ namespace {
 constexpr const char* kMountHelp =
     "usage: imgmount [OPTIONS] IMAGE[:TAG] MOUNTPOINT\n"
     "       imgmount -u [-z] MOUNTPOINT\n"
-    "       imgmount COMMAND --help      (commands: ls, cat)\n"
+    "       imgmount COMMAND --help      (commands: ls, cat, status, ...)\n"
     "Mount a container image read-only as the root filesystem a container started from it\n"
     "would see. IMAGE is a docker save tar, a docker-archive, an OCI layout directory or an\n"
     "OCI archive; layers may be uncompressed, gzip or zstd. Returns as soon as the mount is\n"
     "usable and indexes the layers in the background (top layers first); on a terminal it\n"
-    "shows the indexing progress first (Ctrl-C stops watching; the mount stays).\n"
+    "shows the indexing progress first (Ctrl-C stops watching; the mount stays), and exits\n"
+    "with a failing layer's error at once (the mount stays: paths that need the layer fail\n"
+    "with EIO). Later failures go to syslog; `imgmount status` tells each mount's state.\n"
     "  --wait          return only once every layer is indexed and verified; if one fails,\n"
     "                  unmount and exit with its error (as the verbs do)\n"
     "  -f              stay in the foreground\n"
@@ -117,6 +123,12 @@ std::vector<std::string> LayerLabels(const LazyImage& image) {
   return labels;
 }
 
+// The image as the mount was asked for: `file` made absolute, and ":NAME" if one was chosen.
+std::string ImageName(const std::string& file, const ImageArgs& args) {
+  const std::string& name = args.view.selector.name;
+  return AbsolutePath(file) + (name.empty() ? "" : ":" + name);
+}
+
 // Mounts `image` with its layer labels and raises the mount's read-ahead to kReadaheadKib (cold
 // sequential reads of a gzip layer ~10% faster here; only root may, others keep 128 KiB).
 std::unique_ptr<MountSession> StartSession(const std::shared_ptr<LazyImage>& image,
@@ -169,31 +181,56 @@ void Detach() {
   if (::chdir("/") != 0) return;
 }
 
-// Sends progress reports about `image` to `fd` until the indexing ends ("D" when the tree is
-// built, "F <code> <message>" when a layer failed) or nobody reads them any more.
-void ReportProgress(const LazyImage& image, int fd) {
-  while (true) {
-    bool finished = image.WaitFinished(0.25);
-    if (!Send(fd, EncodeProgress(image.Progress()))) break;
-    if (finished) {
-      try {
-        image.WaitTree();
-        Send(fd, "D\n");
-      } catch (const std::exception& e) {
-        Send(fd, FailureLine('F', e));
-      }
-      break;
-    }
+// "F <code> <message>" for the first failure of `image`.
+std::string FirstFailureLine(const LazyImage& image) {
+  try {
+    image.FirstFailure()->Throw();
+  } catch (const std::exception& e) {
+    return FailureLine('F', e);
   }
-  ::close(fd);
 }
 
-// Opens the image and mounts it; warnings and notes go to `fd` as report lines ("W", "N").
+// Follows the indexing of `image` in the mount process until it ends. Progress reports go to
+// `fd` while the command that started the mount reads them, and then "D" (the tree is built) or,
+// as soon as anything failed, "F <code> <message>". Every failure is also logged to syslog,
+// naming the mountpoint and the image (`where`), since nobody may be watching any more.
+void WatchIndexing(const LazyImage& image, int fd, const std::string& where) {
+  bool listening = true;
+  FailureTracker failures;
+  while (true) {
+    bool finished = image.WaitFinished(0.25);
+    // The failure first: a layer's is then in the progress taken after it.
+    std::optional<CapturedError> failure = image.FirstFailure();
+    std::vector<LayerProgress> progress = image.Progress();
+    for (const std::string& error : failures.NewFailures(progress)) {
+      LogDaemon(LogLevel::kError,
+                where + ": " + error + "; paths that need this layer fail with EIO");
+    }
+    if (listening) listening = Send(fd, EncodeProgress(progress));
+    if (failure && !failures.Seen(failure->message())) {
+      LogDaemon(LogLevel::kError, where + ": " + failure->message());  // not a layer's: the tree's
+    }
+    if (listening && (failure || finished)) {
+      Send(fd, failure ? FirstFailureLine(image) : "D\n");
+      listening = false;
+      ::close(fd);
+    }
+    if (finished) break;
+  }
+  if (listening) ::close(fd);
+}
+
+// Opens the image and mounts it; warnings and notes go to `fd` as report lines ("W", "N"), and
+// warnings to syslog once nobody reads them.
 std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
                                            std::shared_ptr<LazyImage>& image) {
   std::string file = PrepareImageArgs(args.image);
+  args.mount.image_name = ImageName(file, args.image);
   if (args.image.view.warn) {
-    args.image.view.warn = [fd](const std::string& m) { Send(fd, ReportLine('W', m)); };
+    std::string where = args.mount.mountpoint + " (" + args.mount.image_name + ")";
+    args.image.view.warn = [fd, where](const std::string& m) {
+      if (!Send(fd, ReportLine('W', m))) LogDaemon(LogLevel::kWarning, where + ": " + m);
+    };
   }
   if (args.image.view.info) {
     args.image.view.info = [fd](const std::string& m) { Send(fd, ReportLine('N', m)); };
@@ -228,6 +265,7 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
 [[noreturn]] void RunChild(MountArgs& args, int report_fd) {
   ::setsid();
   ::signal(SIGPIPE, SIG_IGN);
+  OpenDaemonLog();
   std::shared_ptr<LazyImage> image;
   std::unique_ptr<MountSession> session;
   try {
@@ -238,7 +276,8 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   }
   Send(report_fd, "O\n");
   Detach();
-  std::thread reporter([image, report_fd] { ReportProgress(*image, report_fd); });
+  std::string where = args.mount.mountpoint + " (" + args.mount.image_name + ")";
+  std::thread reporter([image, report_fd, where] { WatchIndexing(*image, report_fd, where); });
   int result = session->Serve();
   session.reset();
   ExitAfterServing(result, image, reporter);
@@ -306,9 +345,11 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
     switch ((*line)[0]) {
       case 'W':
         PrintWarning(text);
+        if (display) display->Restart();
         break;
       case 'N':
         PrintNote(text);
+        if (display) display->Restart();
         break;
       case 'L':
         labels.clear();
@@ -355,9 +396,9 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
           }
         } else {
           std::fprintf(stderr,
-                       "imgmount: %s stays mounted; paths that need that layer fail "
-                       "with EIO\n",
-                       args.mount.mountpoint.c_str());
+                       "imgmount: %s stays mounted; paths that need that layer fail with EIO "
+                       "(`imgmount status %s` tells how the other layers do)\n",
+                       args.mount.mountpoint.c_str(), args.mount.mountpoint.c_str());
         }
         return code;
       }
@@ -383,6 +424,7 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
 // -f: mounts and serves in this process, showing progress on a terminal.
 int RunForeground(MountArgs& args) {
   std::string file = PrepareImageArgs(args.image);
+  args.mount.image_name = ImageName(file, args.image);
   std::shared_ptr<LazyImage> image = LazyImage::Open(file, args.image.view);
   auto session = StartSession(image, args);
   if (args.wait) {
@@ -395,14 +437,19 @@ int RunForeground(MountArgs& args) {
   std::thread watcher([image, labels = std::move(labels), quiet = args.image.quiet]() mutable {
     bool terminal = !quiet && ::isatty(STDERR_FILENO);
     ProgressDisplay display(stderr, std::move(labels));
-    while (!image->WaitFinished(0.25)) {
-      if (terminal) display.Show(image->Progress());
+    FailureTracker failures;
+    bool finished = false;
+    while (!finished) {
+      finished = image->WaitFinished(0.25);
+      std::vector<LayerProgress> progress = image->Progress();
+      if (terminal) display.Show(progress);
+      for (const std::string& error : failures.NewFailures(progress)) {
+        PrintWarning(error + "; paths that need that layer fail with EIO");
+        display.Restart();
+      }
     }
-    if (terminal) display.Show(image->Progress());
-    try {
-      image->WaitTree();
-    } catch (const std::exception& e) {
-      PrintWarning(std::string(e.what()) + "; paths that need that layer fail with EIO");
+    if (std::optional<CapturedError> failure = image->FirstFailure()) {
+      if (!failures.Seen(failure->message())) PrintWarning(failure->message());
     }
   });
   int result = session->Serve();

@@ -37,41 +37,43 @@ std::string Unescape(const std::string& field) {
   return out;
 }
 
-// What /proc/self/mountinfo says of the topmost mount exactly at `absolute_path`.
-struct MountInfo {
-  std::string device;  // "major:minor"
-  std::string type;    // "fuse.imgmount", ...
-};
-
-std::optional<MountInfo> TopMountAt(const std::string& absolute_path) {
-  std::ifstream in("/proc/self/mountinfo");
-  std::string line;
-  std::optional<MountInfo> found;
-  while (std::getline(in, line)) {
-    std::istringstream fields(line);
-    std::string id, parent, devnum, root, mountpoint;
-    fields >> id >> parent >> devnum >> root >> mountpoint;
-    if (Unescape(mountpoint) != absolute_path) continue;
-    std::string field;
-    while (fields >> field && field != "-") {
-    }
-    std::string fstype;
-    fields >> fstype;
-    found = MountInfo{devnum, fstype};  // later lines are mounted on top of earlier ones
+// The topmost mount exactly at `absolute_path`.
+std::optional<MountEntry> TopMountAt(const std::string& absolute_path) {
+  std::optional<MountEntry> found;
+  for (MountEntry& entry : ReadMountTable()) {
+    if (entry.mountpoint == absolute_path) found = std::move(entry);
   }
   return found;
 }
 
 }  // namespace
 
+std::vector<MountEntry> ReadMountTable() {
+  std::ifstream in("/proc/self/mountinfo");
+  std::string line;
+  std::vector<MountEntry> mounts;
+  while (std::getline(in, line)) {
+    std::istringstream fields(line);
+    std::string id, parent, devnum, root, mountpoint;
+    fields >> id >> parent >> devnum >> root >> mountpoint;
+    std::string field;
+    while (fields >> field && field != "-") {
+    }
+    std::string type, source;
+    fields >> type >> source;
+    mounts.push_back({Unescape(mountpoint), devnum, type, Unescape(source)});
+  }
+  return mounts;
+}
+
 std::optional<std::string> MountedTypeAt(const std::string& absolute_path) {
-  std::optional<MountInfo> mount = TopMountAt(absolute_path);
+  std::optional<MountEntry> mount = TopMountAt(absolute_path);
   if (!mount) return std::nullopt;
   return mount->type;
 }
 
 void RaiseReadahead(const std::string& absolute_path, unsigned kib) {
-  std::optional<MountInfo> mount = TopMountAt(absolute_path);
+  std::optional<MountEntry> mount = TopMountAt(absolute_path);
   if (!mount) return;
   std::ofstream setting("/sys/class/bdi/" + mount->device + "/read_ahead_kb");
   if (setting) setting << kib << "\n";

@@ -4,8 +4,24 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imgmount {
+
+/// One line of /proc/self/mountinfo.
+struct MountEntry {
+  /// Where it is mounted (absolute, unescaped).
+  std::string mountpoint;
+  /// "major:minor" of its device.
+  std::string device;
+  /// Filesystem type ("fuse.imgmount", ...).
+  std::string type;
+  /// Its source ("imgmount:/images/node.tar", ...).
+  std::string source;
+};
+
+/// The mounts of this process's mount namespace, in mount order (later ones on top).
+std::vector<MountEntry> ReadMountTable();
 
 /// The filesystem type mounted exactly at `absolute_path` ("fuse.imgmount", ...), topmost first.
 std::optional<std::string> MountedTypeAt(const std::string& absolute_path);

@@ -1,12 +1,18 @@
 // `imgmount verify IMAGE`: recomputes every digest the image states -- the manifest, the config,
 // each layer blob and each layer's uncompressed stream (diff_id) -- and reports each mismatch, as
-// text or as one JSON document. A layer blob whose size is not its descriptor's fails its blob
-// check. (Reading the image checks the manifest and the config already, digest and size; their
-// mismatch stops it there.)
+// text or as one JSON document. (Reading the image checks the manifest and the config already,
+// digest and size; their mismatch stops it there.) A layer blob whose size is not its
+// descriptor's fails its blob check. A layer whose compressed stream cannot be decoded (corrupt,
+// truncated) is a finding like a mismatch: its blob is still hashed as stored, its diff_id check
+// names the decoder's error, and the other layers are checked all the same. So is an archive
+// compressed as a whole whose stream cannot be decoded, though nothing inside it can be checked.
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <iostream>
 #include <optional>
 
+#include "layers/basic_sources.h"
 #include "layers/decode_pass.h"
 #include "layers/digest.h"
 #include "layers/error.h"
@@ -24,8 +30,7 @@ constexpr const char* kVerifyHelp =
     "of it. Prints one line per check; exits 0 if all match, 1 if any does not.\n"
     "  --json  one JSON object: image, ok (all match), mismatches and checks, each with what\n"
     "          (manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and\n"
-    "          config), path, expected and computed digests, ok (null: no digest stated) and,\n"
-    "          on a blob whose size is not its descriptor's, size_problem (ok is then false);\n"
+    "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
     "          a manifest or config that does not match stops it: error, and no checks\n";
 
 // The digest of `source` with the hash function `stated` names (SHA-256 if none).
@@ -46,18 +51,20 @@ struct DigestCheck {
   std::optional<size_t> layer;  // 1 = bottom
   std::string path;             // the blob's path in the image
   std::string expected;         // "" if the format states no digest
-  std::string computed;
-  std::string size_problem;  // a blob not of its descriptor's size: what the two sizes are
+  std::string computed;         // "" if the content cannot be decoded (see error)
+  std::string error;            // why the content cannot be decoded, else ""
+  std::string size_problem;     // a blob not of its descriptor's size: what the two sizes are
+
+  /// Whether the check fails: the digests differ, the blob's size is not its descriptor's, or
+  /// the content cannot be decoded.
+  bool Fails() const {
+    return !error.empty() || !size_problem.empty() || (!expected.empty() && expected != computed);
+  }
 };
 
-// Whether the check found the content other than the image states.
-bool Mismatched(const DigestCheck& c) {
-  return !c.size_problem.empty() || (!c.expected.empty() && c.expected != c.computed);
-}
-
-// "manifest", "config PATH", "layer N (PATH) blob": what a text line names.
+// "manifest", "config PATH", "archive PATH", "layer N (PATH) blob": what a text line names.
 std::string Label(const DigestCheck& c) {
-  if (!c.layer) return c.what == "config" ? c.what + " " + c.path : c.what;
+  if (!c.layer) return c.what == "manifest" ? c.what : c.what + " " + c.path;
   return "layer " + std::to_string(*c.layer) + " (" + c.path + ") " + c.what;
 }
 
@@ -67,13 +74,14 @@ class Checker {
 
   // Records one comparison; text output prints it at once (verifying takes a while).
   void Check(DigestCheck check) {
-    if (Mismatched(check)) ++mismatches_;
+    if (check.Fails()) ++mismatches_;
     if (!json_) Print(check);
     checks_.push_back(std::move(check));
   }
   int mismatches() const { return mismatches_; }
 
-  std::string ToJson(const std::string& image) const {
+  // The report; `error` is set when nothing but that error could be checked.
+  std::string ToJson(const std::string& image, const std::string& error = "") const {
     rapidjson::StringBuffer buffer;
     JsonWriter w(buffer);
     w.StartObject();
@@ -81,6 +89,7 @@ class Checker {
     w.Key("ok");
     w.Bool(mismatches_ == 0);
     WriteUint(w, "mismatches", static_cast<uint64_t>(mismatches_));
+    if (!error.empty()) WriteString(w, "error", error);
     w.Key("checks");
     w.StartArray();
     for (const DigestCheck& c : checks_) {
@@ -94,13 +103,14 @@ class Checker {
       }
       WriteString(w, "path", c.path);
       WriteStringOrNull(w, "expected", c.expected);
-      WriteString(w, "computed", c.computed);
+      WriteStringOrNull(w, "computed", c.computed);
+      WriteStringOrNull(w, "error", c.error);
       if (!c.size_problem.empty()) WriteString(w, "size_problem", c.size_problem);
       w.Key("ok");
-      if (c.expected.empty() && c.size_problem.empty()) {
+      if (c.expected.empty() && c.error.empty() && c.size_problem.empty()) {
         w.Null();
       } else {
-        w.Bool(!Mismatched(c));
+        w.Bool(!c.Fails());
       }
       w.EndObject();
     }
@@ -116,6 +126,12 @@ class Checker {
       std::printf("MISMATCH  %s: size mismatch: %s; expected %s, content has %s\n", what.c_str(),
                   c.size_problem.c_str(), c.expected.empty() ? "no digest" : c.expected.c_str(),
                   c.computed.c_str());
+    } else if (!c.error.empty() && c.expected.empty()) {
+      std::printf("MISMATCH  %s: the stream cannot be decoded: %s\n", what.c_str(),
+                  c.error.c_str());
+    } else if (!c.error.empty()) {
+      std::printf("MISMATCH  %s: expected %s, the stream cannot be decoded: %s\n", what.c_str(),
+                  c.expected.c_str(), c.error.c_str());
     } else if (c.expected.empty()) {
       std::printf("skip      %s (no digest stated)\n", what.c_str());
     } else if (c.expected == c.computed) {
@@ -130,6 +146,67 @@ class Checker {
   int mismatches_ = 0;
   std::vector<DigestCheck> checks_;
 };
+
+// Whether `e` says that a compressed stream is corrupt or truncated (or its digest wrong), as
+// opposed to trouble reading the file: the former is a finding, the latter stops verify.
+bool IsContentError(const Error& e) {
+  return e.kind() == ErrorKind::kBadImage || e.kind() == ErrorKind::kIntegrity;
+}
+
+// Decodes all of `blob` (named `name` in errors); "" if its stream decodes to the end, else why
+// not. An uncompressed blob always decodes.
+std::string UndecodableBecause(SourcePtr blob, const std::string& name) {
+  try {
+    DecodeOptions options;
+    options.hash = false;
+    auto pass = DecodePass::Start(blob, SniffCodec(*blob), name, options);
+    std::vector<std::byte> buffer(1 << 20);
+    while (pass->Read(buffer) > 0) {
+    }
+  } catch (const Error& e) {
+    if (!IsContentError(e)) throw;
+    return e.what();
+  }
+  return "";
+}
+
+// The checks of layer `number` (1 = bottom): its blob as stored, and its uncompressed stream.
+void CheckLayer(Checker& checker, const LayerBlob& layer, size_t number) {
+  std::string name = "layer " + std::to_string(number) + " (" + layer.path + ")";
+  DecodeOptions options;
+  options.blob_algorithm = AlgorithmOf(layer.digest);
+  options.stream_algorithm = AlgorithmOf(layer.diff_id);
+  std::string blob_digest;
+  std::string stream_digest;
+  std::string error;
+  try {
+    auto pass = DecodePass::Start(layer.blob, SniffCodec(*layer.blob), name, options);
+    std::vector<std::byte> buffer(1 << 20);
+    while (pass->Read(buffer) > 0) {
+    }
+    blob_digest = pass->BlobDigest();
+    stream_digest = pass->StreamDigest();
+  } catch (const Error& e) {
+    if (!IsContentError(e)) throw;
+    error = e.what();
+    blob_digest = DigestOfSource(*layer.blob, layer.digest);
+  }
+  checker.Check(
+      {"blob", number, layer.path, layer.digest, blob_digest, "", LayerSizeProblem(layer)});
+  checker.Check({"diff_id", number, layer.path, layer.diff_id, stream_digest, error, ""});
+}
+
+// Reports an archive compressed as a whole whose stream cannot be decoded (nothing in it can be
+// checked); returns verify's exit code.
+int ReportUndecodableArchive(const std::string& file, const std::string& error, bool json) {
+  Checker checker(json);
+  checker.Check({"archive", std::nullopt, file, "", "", error, ""});
+  if (json) std::cout << checker.ToJson(file, error);
+  std::fflush(stdout);
+  std::fprintf(stderr, "imgmount: %s: the archive's compressed stream cannot be decoded\n",
+               file.c_str());
+  return 1;
+}
 
 }  // namespace
 
@@ -154,7 +231,17 @@ int RunVerify(const std::vector<std::string>& args) {
   if (positional.size() != 1) UsageError("verify", "expected IMAGE");
   auto [file, tag] = SplitImageArgument(positional[0]);
   if (!tag.empty()) image.view.selector.name = tag;
-  auto files = OpenImageFiles(file);
+  std::unique_ptr<ImageFiles> files;
+  try {
+    files = OpenImageFiles(file);
+  } catch (const Error& e) {
+    // A compressed archive whose own stream is corrupt: a finding, not a reason to stop.
+    struct stat st {};
+    if (!IsContentError(e) || ::stat(file.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) throw;
+    std::string error = UndecodableBecause(FileSource::Open(file), "archive " + file);
+    if (error.empty()) throw;
+    return ReportUndecodableArchive(file, error, json);
+  }
   Image img;
   try {
     img = ReadImage(*files, image.view.selector, false);
@@ -188,24 +275,11 @@ int RunVerify(const std::vector<std::string>& args) {
   if (IsValidDigest(img.manifest_digest)) {
     std::string path = BlobPath(img.manifest_digest, file);
     checker.Check({"manifest", std::nullopt, path, img.manifest_digest,
-                   DigestOfSource(*files->Open(path), img.manifest_digest), ""});
+                   DigestOfSource(*files->Open(path), img.manifest_digest), "", ""});
   }
   checker.Check({"config", std::nullopt, img.config_path, img.config_digest,
-                 DigestOfSource(*files->Open(img.config_path), img.config_digest), ""});
-  for (size_t i = 0; i < img.layers.size(); ++i) {
-    const LayerBlob& layer = img.layers[i];
-    std::string name = "layer " + std::to_string(i + 1) + " (" + layer.path + ")";
-    DecodeOptions options;
-    options.blob_algorithm = AlgorithmOf(layer.digest);
-    options.stream_algorithm = AlgorithmOf(layer.diff_id);
-    auto pass = DecodePass::Start(layer.blob, SniffCodec(*layer.blob), name, options);
-    std::vector<std::byte> buffer(1 << 20);
-    while (pass->Read(buffer) > 0) {
-    }
-    checker.Check(
-        {"blob", i + 1, layer.path, layer.digest, pass->BlobDigest(), LayerSizeProblem(layer)});
-    checker.Check({"diff_id", i + 1, layer.path, layer.diff_id, pass->StreamDigest(), ""});
-  }
+                 DigestOfSource(*files->Open(img.config_path), img.config_digest), "", ""});
+  for (size_t i = 0; i < img.layers.size(); ++i) CheckLayer(checker, img.layers[i], i + 1);
   if (json) std::cout << checker.ToJson(file);
   std::fflush(stdout);
   if (checker.mismatches() > 0) {

@@ -30,6 +30,9 @@ int RunDiff(const std::vector<std::string>& args);
 /// `imgmount cache ls|gc [--days N]|clear`: look after the index cache.
 int RunCache(const std::vector<std::string>& args);
 
+/// `imgmount status [--json] [MNT...]`: this machine's mounts and how their indexing stands.
+int RunStatus(const std::vector<std::string>& args);
+
 /// `imgmount [options] IMAGE MOUNTPOINT`: mount (links FUSE; see mount_command.cpp).
 int RunMount(const std::vector<std::string>& args);
 

@@ -150,6 +150,7 @@ for e in entries:
     if stem + ".used" in names:
         for line in open(f"{cache}/{stem}.used"):
             time, image = line.rstrip("\n").split(" ", 1)
+            image = image.split("\t", 1)[0]  # a tab separates the blob file's identity
             uses.append({"image": image, "last_used": iso(int(time)),
                          "last_used_unix": int(time)})
     index = f"{cache}/{stem}.idx"

@@ -72,7 +72,7 @@ struct CachedLayer {
 CachedLayer Open(const LayerBlob& blob, const std::string& cache, const std::string& origin) {
   CachedLayer out{blob, nullptr, false};
   IndexCache own(cache, {});
-  auto result = own.Layer({&out.blob, "layer", origin, "/image", {}, {}});
+  auto result = own.Layer({&out.blob, "layer", origin, "/image", {}, {}, {}});
   out.index = result.index;
   out.from_cache = result.from_cache;
   return out;

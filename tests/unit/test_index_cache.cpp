@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
+#include <cstdio>
 #include <filesystem>
 
 #include "index/cache_dir.h"
@@ -195,15 +196,69 @@ TEST_CASE("an unverified layer index serves only the image file it came from", "
       testing::MakeBlob(BuildTar({File("x", std::string(1 << 20, 'x'))}), Compression::kNone);
   liar.digest = honest.digest;
   liar.diff_id = honest.diff_id;
-  auto first = index_cache.Layer({&honest, "honest", "origin-1", "/honest", {}, {}});
-  auto second = index_cache.Layer({&liar, "liar", "origin-2", "/liar", {}, {}});
+  auto first = index_cache.Layer({&honest, "honest", "origin-1", "/honest", {}, {}, {}});
+  auto second = index_cache.Layer({&liar, "liar", "origin-2", "/liar", {}, {}, {}});
   CHECK_FALSE(second.from_cache);
   CHECK(second.index->size() == 1);
   CHECK(first.index->size() > 1);
   // And a compressed liar is caught by its digest.
   LayerBlob zipped = testing::MakeBlob(BuildTar({File("y", "y")}), Compression::kGzip);
   zipped.digest = honest.digest;
-  CHECK_THROWS_AS(index_cache.Layer({&zipped, "zipped", "origin-3", "/z", {}, {}}), Error);
+  CHECK_THROWS_AS(index_cache.Layer({&zipped, "zipped", "origin-3", "/z", {}, {}, {}}), Error);
+}
+
+TEST_CASE("an image whose blob file changed since its last use is indexed again", "[index-cache]") {
+  TempDir dir;
+  std::string cache = dir / "cache";
+  std::vector<std::string> warnings;
+  IndexCache index_cache(cache, [&](const std::string& m) { warnings.push_back(m); });
+  LayerBlob blob =
+      testing::MakeBlob(BuildTar(testing::RichLayerEntries(1 << 20)), Compression::kGzip);
+  auto use = [&](const std::string& image, const std::string& identity) {
+    return index_cache.Layer({&blob, "layer 1", "", image, identity, {}, {}}).from_cache;
+  };
+  CHECK_FALSE(use("/a", "7:100:5.000000001"));
+  CHECK(use("/a", "7:100:5.000000001"));
+  CHECK(warnings.empty());
+  // The same image with its file modified (mtime), replaced (inode) or resized: indexed again,
+  // with a warning that says why; the new identity is then the one recorded.
+  for (const char* changed : {"7:100:5.000000002", "8:100:5.000000002", "8:101:5.000000002"}) {
+    CHECK_FALSE(use("/a", changed));
+    REQUIRE(warnings.size() == 1);
+    CHECK(warnings[0].find("changed since this image last used it") != std::string::npos);
+    warnings.clear();
+    CHECK(use("/a", changed));
+  }
+  // Another image sharing the layer by digest has its own record; an unknown identity (a file
+  // that could not be stat()ed) checks nothing.
+  CHECK(use("/b", "9:100:1.0"));
+  CHECK(use("/a", ""));
+  CHECK(warnings.empty());
+  std::vector<UseRecord> uses = ReadUses(cache + "/" + *SharedStem(blob.digest) + ".used");
+  REQUIRE(uses.size() == 2);
+  CHECK(uses[1].image == "/b");
+  CHECK(uses[1].blob == "9:100:1.0");
+}
+
+TEST_CASE("use records of older versions and odd image names read back", "[index-cache]") {
+  TempDir dir;
+  std::string used = dir / "x.used";
+  {
+    std::FILE* f = std::fopen(used.c_str(), "w");
+    REQUIRE(f != nullptr);
+    std::fputs("1000 /an/old/image\n", f);  // written before blob identities were recorded
+    std::fclose(f);
+  }
+  std::string why;
+  REQUIRE(RecordUse(used, "/odd\tname%\n", "1:2:3.4", 2000, &why));
+  std::vector<UseRecord> uses = ReadUses(used);
+  REQUIRE(uses.size() == 2);
+  CHECK(uses[0].time == 2000);
+  CHECK(uses[0].image == "/odd\tname%\n");
+  CHECK(uses[0].blob == "1:2:3.4");
+  CHECK(uses[1].time == 1000);
+  CHECK(uses[1].image == "/an/old/image");
+  CHECK(uses[1].blob.empty());
 }
 
 TEST_CASE("a compressed image archive's own index is cached", "[index-cache]") {

@@ -52,7 +52,7 @@ TEST_CASE("two threads indexing one layer index it once", "[index-cache][concurr
   for (int i = 0; i < 2; ++i) {
     threads.emplace_back([&, i] {
       IndexCache own(cache, {});  // as two processes would, each with its own cache object
-      results[i] = own.Layer({&blob, "layer", "", "/image-" + std::to_string(i), {}, {}});
+      results[i] = own.Layer({&blob, "layer", "", "/image-" + std::to_string(i), {}, {}, {}});
     });
   }
   for (auto& t : threads) t.join();

@@ -85,6 +85,18 @@ void WriteFileBytes(const std::string& path, const std::string& bytes) {
   if (!out) throw std::runtime_error("cannot write " + path);
 }
 
+std::string LargestBlob(const std::string& layout) {
+  std::string largest;
+  uintmax_t size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(layout + "/blobs/sha256")) {
+    if (entry.file_size() > size) {
+      size = entry.file_size();
+      largest = entry.path();
+    }
+  }
+  return largest;
+}
+
 Opened OpenWithCache(const std::string& image, const std::string& cache_dir,
                      const DecodeOptions& decode) {
   Opened opened;

@@ -64,6 +64,9 @@ std::string ReadFileBytes(const std::string& path);
 /// Replaces the file at `path` with `bytes`.
 void WriteFileBytes(const std::string& path, const std::string& bytes);
 
+/// The largest file of an OCI layout's blobs (the layer, in one-layer images).
+std::string LargestBlob(const std::string& layout);
+
 /// What OpenImageView told, and the tree it built rendered as text.
 struct Opened {
   /// Notes from ViewOptions::info.

@@ -15,19 +15,6 @@ namespace {
 using namespace fixture;
 using testing::TempDir;
 
-// The largest file of an OCI layout's blobs (the layer, in these images).
-std::string LargestBlob(const std::string& layout) {
-  std::string largest;
-  uintmax_t size = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(layout + "/blobs/sha256")) {
-    if (entry.file_size() > size) {
-      size = entry.file_size();
-      largest = entry.path();
-    }
-  }
-  return largest;
-}
-
 }  // namespace
 
 TEST_CASE("lazy image: the finished tree equals the union of its layers", "[lazy]") {
@@ -80,7 +67,7 @@ TEST_CASE("lazy image: a damaged layer fails alone and names itself", "[lazy]") 
   std::string image = dir / "image";
   testing::WriteOneLayerImage(image, testing::RichLayerEntries(1 << 20), "oci-dir",
                               Compression::kGzip);
-  std::string blob = LargestBlob(image);
+  std::string blob = testing::LargestBlob(image);
   std::string bytes = testing::ReadFileBytes(blob);
   REQUIRE(bytes.size() > 1000);
   bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x55);

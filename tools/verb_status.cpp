@@ -1,0 +1,258 @@
+// `imgmount status [--json] [MNT...]`: this machine's imgmount mounts (those of this mount
+// namespace, from /proc/self/mountinfo: type fuse.imgmount), each asked for its state through
+// the "user.imgmount.status" attribute of its root (index/mount_status.h). A mount whose daemon
+// is gone is failed; one that does not let this user ask (another user's mount without
+// allow_other) or does not answer the attribute (an older imgmount) is unknown.
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <optional>
+
+#include "index/mount_status.h"
+#include "layers/error.h"
+#include "tools/cli_common.h"
+#include "tools/json_output.h"
+#include "tools/mount_table.h"
+#include "tools/verbs.h"
+
+namespace imgmount {
+namespace {
+
+constexpr const char* kStatusHelp =
+    "usage: imgmount status [--json] [MNT...]\n"
+    "List this machine's imgmount mounts (or only MNT): mountpoint, image, layers indexed of\n"
+    "all, and state: indexing N% (of the layers' bytes), complete, failed: WHY (a layer\n"
+    "that failed to index: paths that need it fail with EIO; or a daemon that is gone), or\n"
+    "unknown: WHY (another user's mount without allow_other, or an older imgmount).\n"
+    "  --json  one JSON object: mounts, each with mountpoint, image, pid, state (indexing,\n"
+    "          complete, failed, unknown), percent, layers_indexed, layers_total, error (null\n"
+    "          unless failed or unknown) and layers (bottom first: layer, digest, state\n"
+    "          (queued, indexing, ready, failed), done and total bytes, error)\n"
+    "Exit status: 0 every mount listed is indexing or complete (or there is none), 1 one\n"
+    "failed or could not tell its state, 2 bad usage, 3 an MNT that is not an imgmount mount.\n";
+
+constexpr const char* kImgmountType = "fuse.imgmount";
+constexpr const char* kStatusAttribute = "user.imgmount.status";
+
+// One mount and what it said.
+struct MountRow {
+  std::string mountpoint;
+  /// What the daemon said; without it, `state` and `error` say why not.
+  std::optional<MountStatus> status;
+  /// "indexing", "complete", "failed" or "unknown".
+  std::string state;
+  std::string error;
+  /// The image from the mount's source, when the daemon cannot be asked.
+  std::string source_image;
+};
+
+// The value of attribute `name` of `path`; nullopt and errno set if it cannot be read.
+std::optional<std::string> ReadAttribute(const std::string& path, const char* name) {
+  for (int attempt = 0; attempt < 8; ++attempt) {
+    ssize_t size = ::getxattr(path.c_str(), name, nullptr, 0);
+    if (size < 0) return std::nullopt;
+    std::string value(static_cast<size_t>(size) + 4096, '\0');  // room to grow meanwhile
+    ssize_t got = ::getxattr(path.c_str(), name, value.data(), value.size());
+    if (got >= 0) {
+      value.resize(static_cast<size_t>(got));
+      return value;
+    }
+    if (errno != ERANGE) return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+MountRow AskMount(const MountEntry& entry) {
+  MountRow row;
+  row.mountpoint = entry.mountpoint;
+  row.source_image = entry.source.starts_with("imgmount:") ? entry.source.substr(9) : "";
+  std::optional<std::string> text = ReadAttribute(entry.mountpoint, kStatusAttribute);
+  if (!text) {
+    int e = errno;
+    row.state = "unknown";
+    if (e == ENOTCONN) {
+      row.state = "failed";
+      row.error =
+          "the daemon serving the mount is gone (unmount it: imgmount -u " + entry.mountpoint + ")";
+    } else if (e == EACCES || e == EPERM) {
+      row.error = "this user may not ask it (another user's mount, without allow_other)";
+    } else if (e == ENODATA || e == ENOTSUP) {
+      row.error = "the mount does not tell its state (mounted by an older imgmount)";
+    } else {
+      row.error = std::string("cannot ask it: ") + std::strerror(e);
+    }
+    return row;
+  }
+  try {
+    row.status = DecodeMountStatus(*text, entry.mountpoint + ": " + kStatusAttribute);
+    row.state = StateName(row.status->state);
+    row.error = row.status->error;
+  } catch (const Error& e) {
+    row.state = "unknown";
+    row.error = std::string("its answer is not understood: ") + e.what();
+  }
+  return row;
+}
+
+// The absolute form of `path`, even where stat() fails (a mount whose daemon is gone).
+std::string AbsoluteMountpoint(const std::string& path) {
+  char resolved[PATH_MAX];
+  if (::realpath(path.c_str(), resolved) != nullptr) return resolved;
+  std::string absolute = path;
+  if (!path.starts_with("/")) {
+    char cwd[PATH_MAX];
+    if (::getcwd(cwd, sizeof cwd) != nullptr) absolute = std::string(cwd) + "/" + path;
+  }
+  while (absolute.size() > 1 && absolute.ends_with("/")) absolute.pop_back();
+  return absolute;
+}
+
+// The topmost mount of every mountpoint, imgmount's only; in mount order.
+std::vector<MountEntry> ImgmountMounts() {
+  std::vector<MountEntry> table = ReadMountTable();
+  std::vector<MountEntry> mounts;
+  for (size_t i = 0; i < table.size(); ++i) {
+    bool covered = false;
+    for (size_t j = i + 1; j < table.size(); ++j) {
+      if (table[j].mountpoint == table[i].mountpoint) covered = true;
+    }
+    if (!covered && table[i].type == kImgmountType) mounts.push_back(table[i]);
+  }
+  return mounts;
+}
+
+// The imgmount mount at `path`; throws kNotFound naming `path` if there is none.
+MountEntry MountAt(const std::string& path, const std::vector<MountEntry>& mounts) {
+  std::string absolute = AbsoluteMountpoint(path);
+  for (const MountEntry& mount : mounts) {
+    if (mount.mountpoint == absolute) return mount;
+  }
+  std::optional<std::string> type = MountedTypeAt(absolute);
+  std::string what = type ? "it is a " + *type + " mount" : "nothing is mounted there";
+  if (!type && ::access(absolute.c_str(), F_OK) != 0 && errno == ENOENT) what = "it does not exist";
+  throw Error(ErrorKind::kNotFound, ENOENT, path + " is not an imgmount mount (" + what + ")");
+}
+
+std::string StateText(const MountRow& row) {
+  if (row.state == "indexing" && row.status) {
+    return "indexing " + std::to_string(row.status->Percent()) + "%";
+  }
+  return row.error.empty() ? row.state : row.state + ": " + row.error;
+}
+
+std::string ImageOf(const MountRow& row) {
+  return row.status ? row.status->image : row.source_image;
+}
+
+void PrintText(const std::vector<MountRow>& rows) {
+  std::vector<std::vector<std::string>> lines = {{"MOUNTPOINT", "IMAGE", "LAYERS", "STATE"}};
+  for (const MountRow& row : rows) {
+    std::string layers = "-";
+    if (row.status && !row.status->layers.empty()) {
+      layers = std::to_string(row.status->LayersReady()) + "/" +
+               std::to_string(row.status->layers.size());
+    }
+    lines.push_back({row.mountpoint, ImageOf(row), layers, StateText(row)});
+  }
+  std::vector<size_t> width(3, 0);
+  for (const auto& line : lines) {
+    for (size_t c = 0; c < width.size(); ++c) width[c] = std::max(width[c], line[c].size());
+  }
+  for (const auto& line : lines) {
+    std::string text;
+    for (size_t c = 0; c < width.size(); ++c) {
+      text += line[c] + std::string(width[c] - line[c].size() + 2, ' ');
+    }
+    std::printf("%s%s\n", text.c_str(), line[3].c_str());
+  }
+}
+
+void PrintJson(const std::vector<MountRow>& rows) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartObject();
+  w.Key("mounts");
+  w.StartArray();
+  for (const MountRow& row : rows) {
+    w.StartObject();
+    WriteString(w, "mountpoint", row.mountpoint);
+    WriteString(w, "image", ImageOf(row));
+    w.Key("pid");
+    if (row.status) {
+      w.Int64(row.status->pid);
+    } else {
+      w.Null();
+    }
+    WriteString(w, "state", row.state);
+    const MountStatus empty;
+    const MountStatus& status = row.status ? *row.status : empty;
+    WriteUint(w, "percent", status.Percent());
+    WriteUint(w, "layers_indexed", status.LayersReady());
+    WriteUint(w, "layers_total", status.layers.size());
+    WriteStringOrNull(w, "error", row.error);
+    w.Key("layers");
+    w.StartArray();
+    for (size_t k = 0; k < status.layers.size(); ++k) {
+      const MountStatus::Layer& layer = status.layers[k];
+      w.StartObject();
+      WriteUint(w, "layer", k + 1);
+      WriteStringOrNull(w, "digest", layer.digest);
+      WriteString(w, "state", StateName(layer.state));
+      WriteUint(w, "done", layer.done);
+      WriteUint(w, "total", layer.total);
+      WriteStringOrNull(w, "error", layer.error);
+      w.EndObject();
+    }
+    w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  w.EndObject();
+  std::cout << JsonLine(buffer);
+}
+
+}  // namespace
+
+int RunStatus(const std::vector<std::string>& args) {
+  bool json = false;
+  std::vector<std::string> paths;
+  for (const std::string& arg : args) {
+    if (arg == "-h" || arg == "--help") {
+      std::cout << kStatusHelp;
+      return 0;
+    }
+    if (arg == "--json") {
+      json = true;
+    } else if (arg.size() > 1 && arg[0] == '-') {
+      UsageError("status", "unknown option " + arg);
+    } else {
+      paths.push_back(arg);
+    }
+  }
+  std::vector<MountEntry> mounts = ImgmountMounts();
+  if (!paths.empty()) {
+    std::vector<MountEntry> chosen;
+    for (const std::string& path : paths) chosen.push_back(MountAt(path, mounts));
+    mounts = std::move(chosen);
+  }
+  std::vector<MountRow> rows;
+  bool all_fine = true;
+  for (const MountEntry& mount : mounts) {
+    rows.push_back(AskMount(mount));
+    if (rows.back().state != "indexing" && rows.back().state != "complete") all_fine = false;
+  }
+  if (json) {
+    PrintJson(rows);
+  } else {
+    PrintText(rows);
+  }
+  return all_fine ? 0 : 1;
+}
+
+}  // namespace imgmount
