@@ -27,7 +27,9 @@ constexpr const char* kDiffHelp =
     "usage: imgmount diff [OPTIONS] [A-OPTIONS] IMAGE_A [B-OPTIONS] IMAGE_B [PATH]\n"
     "Compare two images (or two states of one: --upto 3 IMG --upto 4 IMG) below PATH.\n"
     "Image options before IMAGE_A apply to both images, those between them to IMAGE_B only.\n"
-    "  --json          machine-readable output\n"
+    "  --json          one JSON object: same, changes (each with path, change: added, deleted\n"
+    "                  or modified, what, and old / new: type and the changed attributes as\n"
+    "                  ls -l --json names them) and config (each with field, old and new)\n"
     "  --stat          a summary by directory\n"
     "  --config        also compare the configs (Env, Cmd, Entrypoint, ...), showing both values\n"
     "  --ignore-mtime  modification times alone do not make a difference\n"
@@ -250,13 +252,14 @@ std::string ToJson(const DiffSide& a, const DiffSide& b, const std::string& base
   return JsonLine(buffer);
 }
 
-// The entry at `path` in one image, or nullopt where the image has no such path.
-std::optional<uint32_t> ResolveIfPresent(const UnionTree& tree, const std::string& path) {
+// The entry at `path` in the image shown as `label`, or nullopt where it has no such path.
+std::optional<uint32_t> ResolveIfPresent(const UnionTree& tree, const std::string& path,
+                                         const std::string& label) {
   try {
     return ResolveFollowing(tree, path, false);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kNotFound && e.errno_value() != ELOOP) return std::nullopt;
-    throw;
+    throw Error(e.kind(), e.errno_value(), label + ": /" + e.what());
   }
 }
 
@@ -277,8 +280,8 @@ int Diff(const std::vector<std::string>& raw) {
   ImageView view_b = OpenImageFromArgs(args.b);
   auto base = NormalizeMemberPath(args.path);
   if (!base) UsageError("diff", "invalid path " + args.path);
-  DiffSide a{view_a.tree.get(), ResolveIfPresent(*view_a.tree, *base)};
-  DiffSide b{view_b.tree.get(), ResolveIfPresent(*view_b.tree, *base)};
+  DiffSide a{view_a.tree.get(), ResolveIfPresent(*view_a.tree, *base, SideLabel(args.a))};
+  DiffSide b{view_b.tree.get(), ResolveIfPresent(*view_b.tree, *base, SideLabel(args.b))};
   if (!a.root && !b.root) {
     throw Error(ErrorKind::kNotFound, ENOENT,
                 "/" + *base + ": no such file or directory in " + SideLabel(args.a) + " nor in " +
