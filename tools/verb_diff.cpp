@@ -1,17 +1,23 @@
 // `imgmount diff IMAGE_A IMAGE_B [PATH]`: what changed between two images, without mounting.
 // The default report reads like `diff -r -q --no-dereference` over the two root filesystems,
-// with what changed in parentheses, plus attribute-only changes that diff cannot see.
+// with what changed in parentheses, plus attribute-only changes that diff cannot see. A PATH that
+// exists in one image only is one "Only in" difference, as diff -r reports such an entry below
+// the compared directories.
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 
+#include "index/path_history.h"
 #include "index/path_resolver.h"
 #include "index/tree_diff.h"
 #include "layers/error.h"
 #include "layers/tar_path.h"
 #include "tools/cli_common.h"
+#include "tools/config_diff.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
+#include "tools/listing_format.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
@@ -21,12 +27,15 @@ constexpr const char* kDiffHelp =
     "usage: imgmount diff [OPTIONS] [A-OPTIONS] IMAGE_A [B-OPTIONS] IMAGE_B [PATH]\n"
     "Compare two images (or two states of one: --upto 3 IMG --upto 4 IMG) below PATH.\n"
     "Image options before IMAGE_A apply to both images, those between them to IMAGE_B only.\n"
-    "  --json          machine-readable output\n"
+    "  --json          one JSON object: same, changes (each with path, change: added, deleted\n"
+    "                  or modified, what, and old / new: type and the changed attributes as\n"
+    "                  ls -l --json names them) and config (each with field, old and new)\n"
     "  --stat          a summary by directory\n"
-    "  --config        also compare the configs (Env, Cmd, Entrypoint, ...)\n"
+    "  --config        also compare the configs (Env, Cmd, Entrypoint, ...), showing both values\n"
     "  --ignore-mtime  modification times alone do not make a difference\n"
     "Regular files of equal size are compared by SHA-256 content hashes, kept in the index cache\n"
     "beside each layer's index (not with --no-cache): later comparisons need not read them.\n"
+    "A PATH that exists in one image only is reported as \"Only in\" (a difference).\n"
     "Exit status: 0 same, 1 different, 2 trouble (like diff).\n";
 
 struct DiffArgs {
@@ -75,15 +84,6 @@ DiffArgs Parse(const std::vector<std::string>& args) {
   return out;
 }
 
-std::vector<std::string> LayerKeys(const ImageView& view) {
-  std::vector<std::string> keys;
-  for (size_t i = 0; i < view.layers.size(); ++i) {
-    const LayerBlob& blob = view.image.layers[i];
-    keys.push_back(!blob.digest.empty() ? blob.digest : blob.diff_id);
-  }
-  return keys;
-}
-
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
   for (const auto& item : items) out += (out.empty() ? "" : ", ") + item;
@@ -107,9 +107,13 @@ const char* KindName(MemberType type) {
   }
 }
 
-// "A/etc" for an entry's parent on side `root`, in the form diff -r prints.
-std::string Under(const std::string& root, const std::string& base, const std::string& path) {
-  std::string full = base.empty() ? path : path.empty() ? base : base + "/" + path;
+// The image path of an entry reported at `path` below the compared PATH `base`, without "/".
+std::string FullPath(const std::string& base, const std::string& path) {
+  return base.empty() ? path : path.empty() ? base : base + "/" + path;
+}
+
+// "A/etc" for the image path `full` on side `root`, in the form diff -r prints.
+std::string Under(const std::string& root, const std::string& full) {
   return full.empty() ? root : root + "/" + full;
 }
 
@@ -123,16 +127,17 @@ void PrintText(const DiffArgs& args, const std::string& base, const std::vector<
   const std::string a = SideLabel(args.a);
   const std::string b = SideLabel(args.b);
   for (const DiffEntry& e : diff) {
-    std::string parent(ParentPath(e.path));
-    std::string name(BaseName(e.path));
-    std::string pa = Under(a, base, e.path);
-    std::string pb = Under(b, base, e.path);
+    std::string full = FullPath(base, e.path);
+    std::string parent(ParentPath(full));
+    std::string name(BaseName(full));
+    std::string pa = Under(a, full);
+    std::string pb = Under(b, full);
     switch (e.kind) {
       case DiffEntry::Kind::kDeleted:
-        std::printf("Only in %s: %s\n", Under(a, base, parent).c_str(), name.c_str());
+        std::printf("Only in %s: %s\n", Under(a, parent).c_str(), name.c_str());
         break;
       case DiffEntry::Kind::kAdded:
-        std::printf("Only in %s: %s\n", Under(b, base, parent).c_str(), name.c_str());
+        std::printf("Only in %s: %s\n", Under(b, parent).c_str(), name.c_str());
         break;
       case DiffEntry::Kind::kModified: {
         bool content = std::find(e.what.begin(), e.what.end(), "content") != e.what.end();
@@ -182,25 +187,40 @@ void PrintStat(const std::vector<DiffEntry>& diff) {
               total.modified);
 }
 
-std::vector<std::string> ConfigChanges(const ImageConfig& x, const ImageConfig& y) {
-  std::vector<std::string> out;
-  auto field = [&](const char* name, const auto& a, const auto& b) {
-    if (a != b) out.emplace_back(name);
+// Writes the attributes of inode `id` that `what` names (and its type), as `ls -l --json` names
+// them; the content itself is not shown.
+void WriteAttributes(JsonWriter& w, const UnionTree& tree, uint32_t id,
+                     const std::vector<std::string>& what) {
+  const UnionInode& node = tree.inode(id);
+  auto has = [&](const char* name) {
+    return std::find(what.begin(), what.end(), name) != what.end();
   };
-  field("Env", x.env, y.env);
-  field("Cmd", x.cmd, y.cmd);
-  field("Entrypoint", x.entrypoint, y.entrypoint);
-  field("WorkingDir", x.working_dir, y.working_dir);
-  field("User", x.user, y.user);
-  field("ExposedPorts", x.exposed_ports, y.exposed_ports);
-  field("Volumes", x.volumes, y.volumes);
-  field("Labels", x.labels, y.labels);
-  field("Platform", x.platform.ToString(), y.platform.ToString());
-  return out;
+  std::optional<TarMember> member = tree.member(id);
+  w.StartObject();
+  WriteString(w, "type", MemberTypeName(node.type));
+  if (has("mode")) {
+    WriteUint(w, "mode", node.mode);
+    WriteString(w, "permissions", ModeString(node.type, node.mode));
+  }
+  if (has("uid")) WriteUint(w, "uid", node.uid);
+  if (has("gid")) WriteUint(w, "gid", node.gid);
+  if (has("links")) WriteUint(w, "nlink", node.nlink);
+  if (has("size")) WriteUint(w, "size", node.size);
+  if (has("target") && member) WriteString(w, "target", member->link_target);
+  if (has("rdev") && member) {
+    WriteUint(w, "rdev_major", member->dev_major);
+    WriteUint(w, "rdev_minor", member->dev_minor);
+  }
+  if (has("mtime")) {
+    w.Key("mtime");
+    w.Int64(node.mtime_sec);
+    WriteUint(w, "mtime_nsec", node.mtime_nsec);
+  }
+  w.EndObject();
 }
 
-std::string ToJson(const std::string& base, const std::vector<DiffEntry>& diff,
-                   const std::vector<std::string>& config) {
+std::string ToJson(const DiffSide& a, const DiffSide& b, const std::string& base,
+                   const std::vector<DiffEntry>& diff, const std::vector<ConfigChange>& config) {
   rapidjson::StringBuffer buffer;
   JsonWriter w(buffer);
   w.StartObject();
@@ -210,19 +230,37 @@ std::string ToJson(const std::string& base, const std::vector<DiffEntry>& diff,
   w.StartArray();
   for (const DiffEntry& e : diff) {
     w.StartObject();
-    std::string path = "/" + (base.empty() ? e.path : e.path.empty() ? base : base + "/" + e.path);
-    WriteString(w, "path", path);
+    WriteString(w, "path", "/" + FullPath(base, e.path));
     WriteString(w, "change",
                 e.kind == DiffEntry::Kind::kAdded     ? "added"
                 : e.kind == DiffEntry::Kind::kDeleted ? "deleted"
                                                       : "modified");
     WriteStrings(w, "what", e.what);
+    if (e.id_a != kNoIndex) {
+      w.Key("old");
+      WriteAttributes(w, *a.tree, e.id_a, e.what);
+    }
+    if (e.id_b != kNoIndex) {
+      w.Key("new");
+      WriteAttributes(w, *b.tree, e.id_b, e.what);
+    }
     w.EndObject();
   }
   w.EndArray();
-  WriteStrings(w, "config", config);
+  WriteConfigChanges(w, config);
   w.EndObject();
   return JsonLine(buffer);
+}
+
+// The entry at `path` in the image shown as `label`, or nullopt where it has no such path.
+std::optional<uint32_t> ResolveIfPresent(const UnionTree& tree, const std::string& path,
+                                         const std::string& label) {
+  try {
+    return ResolveFollowing(tree, path, false);
+  } catch (const Error& e) {
+    if (e.kind() == ErrorKind::kNotFound && e.errno_value() != ELOOP) return std::nullopt;
+    throw Error(e.kind(), e.errno_value(), label + ": /" + e.what());
+  }
 }
 
 // "content hashes: 2 computed (1.5 MiB read), 3 reused, 1 cache file written".
@@ -242,8 +280,13 @@ int Diff(const std::vector<std::string>& raw) {
   ImageView view_b = OpenImageFromArgs(args.b);
   auto base = NormalizeMemberPath(args.path);
   if (!base) UsageError("diff", "invalid path " + args.path);
-  DiffSide a{view_a.tree.get(), LayerKeys(view_a), ResolveFollowing(*view_a.tree, *base, false)};
-  DiffSide b{view_b.tree.get(), LayerKeys(view_b), ResolveFollowing(*view_b.tree, *base, false)};
+  DiffSide a{view_a.tree.get(), ResolveIfPresent(*view_a.tree, *base, SideLabel(args.a))};
+  DiffSide b{view_b.tree.get(), ResolveIfPresent(*view_b.tree, *base, SideLabel(args.b))};
+  if (!a.root && !b.root) {
+    throw Error(ErrorKind::kNotFound, ENOENT,
+                "/" + *base + ": no such file or directory in " + SideLabel(args.a) + " nor in " +
+                    SideLabel(args.b));
+  }
   bool verbose = args.a.verbose || args.b.verbose;
   ContentHashes hashes(args.a.quiet ? WarningSink{} : WarningSink(PrintWarning),
                        verbose ? WarningSink(PrintNote) : WarningSink{});
@@ -251,15 +294,17 @@ int Diff(const std::vector<std::string>& raw) {
   std::vector<DiffEntry> diff = DiffTrees(a, b, args.options);
   hashes.Save();
   if (verbose) PrintNote(HashesNote(hashes.counts()));
-  std::vector<std::string> config;
-  if (args.config) config = ConfigChanges(view_a.image.config, view_b.image.config);
+  std::vector<ConfigChange> config;
+  if (args.config) config = DiffConfigs(view_a.image.config, view_b.image.config);
   if (args.json) {
-    std::cout << ToJson(*base, diff, config);
-  } else if (args.stat) {
-    PrintStat(diff);
+    std::cout << ToJson(a, b, *base, diff, config);
   } else {
-    PrintText(args, *base, diff);
-    for (const auto& field : config) std::printf("Config %s differs\n", field.c_str());
+    if (args.stat) {
+      PrintStat(diff);
+    } else {
+      PrintText(args, *base, diff);
+    }
+    for (const ConfigChange& change : config) std::printf("%s\n", ConfigChangeLine(change).c_str());
   }
   return diff.empty() && config.empty() ? 0 : 1;
 }
