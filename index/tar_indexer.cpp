@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "index/layer_nesting.h"
 #include "layers/error.h"
 #include "layers/tar_path.h"
 #include "layers/tar_walker.h"
@@ -38,7 +39,7 @@ uint32_t ClampId(int64_t id) {
 // Converts one tar header; nullopt (with a warning) for members that cannot be served.
 std::optional<NewMember> ToMember(const TarHeader& header, const std::string& layer,
                                   const WarningSink& warn) {
-  auto path = NormalizeMemberPath(header.name);
+  auto path = CleanMemberPath(header.name);
   if (!path) {
     if (warn)
       warn(layer + ": ignoring member with unsafe name \"" + PrintableName(header.name) + "\"");
@@ -52,7 +53,8 @@ std::optional<NewMember> ToMember(const TarHeader& header, const std::string& la
   NewMember m;
   m.path = std::move(*path);
   m.type = *type;
-  m.mode = static_cast<uint32_t>(header.mode) & 07777;
+  // A symlink's mode is 0777 on every Linux filesystem, whatever its header says.
+  m.mode = m.type == MemberType::kSymlink ? 0777 : static_cast<uint32_t>(header.mode) & 07777;
   m.uid = ClampId(header.uid);
   m.gid = ClampId(header.gid);
   m.mtime_sec = header.mtime_sec;
@@ -65,7 +67,7 @@ std::optional<NewMember> ToMember(const TarHeader& header, const std::string& la
   } else if (m.type == MemberType::kSymlink) {
     m.link_target = header.linkname;
   } else if (m.type == MemberType::kHardlink) {
-    auto target = NormalizeMemberPath(header.linkname);
+    auto target = CleanMemberPath(header.linkname);
     if (!target || target->empty()) {
       if (warn)
         warn(layer + ": ignoring hardlink " + PrintableName(m.path) + " with unsafe target");
@@ -144,6 +146,7 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
   SourcePtr stream = pass->Finish();
   auto index = builder.Finish(name);
   CheckExtents(*index, stream->Size());
+  CheckNothingBelowFiles(*index);
   LayerDigests digests{pass->BlobDigest(), pass->StreamDigest()};
   CheckDigest(blob.digest, digests.blob, "blob digest", name);
   CheckDigest(blob.diff_id, digests.stream, "diff_id", name);

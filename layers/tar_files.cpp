@@ -155,7 +155,7 @@ std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name
   {
     TarWalker walker(*pass, name);
     while (const TarHeader* header = walker.Next()) {
-      auto path = NormalizeMemberPath(header->name);
+      auto path = CleanMemberPath(header->name);
       if (!path || path->empty()) continue;
       OuterMember member;
       member.kind = KindOf(*header);
@@ -164,7 +164,7 @@ std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name
       if (member.kind == OuterMember::kSymlink) {
         member.link = header->linkname;
       } else if (member.kind == OuterMember::kHardlink) {
-        auto target = NormalizeMemberPath(header->linkname);
+        auto target = CleanMemberPath(header->linkname);
         if (!target) continue;
         member.link = *target;
       }
