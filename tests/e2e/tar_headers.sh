@@ -118,11 +118,14 @@ if served_as_umoci pax-empty; then
   unmount_image "$MNT"
 fi
 rm -rf "$WORK/export" && mkdir -p "$WORK/export"
-"$IMGMOUNT" export "$WORK/pax-empty" "$WORK/export.tar"
-tar -C "$WORK/export" --xattrs --xattrs-include='*' -xf "$WORK/export.tar"
-names=$(getfattr --absolute-names -d -m - "$WORK/export/dir/file" | grep -v '^#' | tr '\n' ' ')
-[ "$names" = 'user.x="v"  ' ] && say "ok: pax-empty: export carries $names" ||
-  fail "pax-empty: export carries $names"
+if "$IMGMOUNT" export "$WORK/pax-empty" "$WORK/export.tar" 2> "$WORK/err.txt" &&
+  tar -C "$WORK/export" --xattrs --xattrs-include='*' -xf "$WORK/export.tar"; then
+  names=$(getfattr --absolute-names -d -m - "$WORK/export/dir/file" | grep -v '^#' | tr '\n' ' ')
+  [ "$names" = 'user.x="v"  ' ] && say "ok: pax-empty: export carries $names" ||
+    fail "pax-empty: export carries $names"
+else
+  fail "pax-empty: export failed: $(head -c 300 "$WORK/err.txt")"
+fi
 
 # bsdtar writes every xattr as LIBARCHIVE.xattr.X and SCHILY.xattr.X: listed once.
 mkdir -p "$WORK/bsd-src"
@@ -189,8 +192,10 @@ refused() {
   expect_exit 4 "$1: ls" "$IMGMOUNT" ls -R "$WORK/$1" /
   grep -qE -- "$2" "$WORK/err.txt" || fail "$1: ls says: $(head -c 300 "$WORK/err.txt")"
   mkdir -p "$MNT"
+  MOUNTS+=("$MNT")
   expect_exit 4 "$1: mount --wait" timeout 120 "$IMGMOUNT" --wait "$WORK/$1" "$MNT"
   grep -qE -- "$2" "$WORK/err.txt" || fail "$1: mount says: $(head -c 300 "$WORK/err.txt")"
+  if grep -q " $MNT fuse" /proc/self/mounts; then unmount_image "$MNT"; fi
 }
 
 refused file-then-child 'layer 1 .*member "foo/bar" lies below "foo"'
