@@ -12,16 +12,9 @@ import os
 import random
 import sys
 
+from hostile_images import base256, octal, pad, pax_records
+
 MTIME = 1700000000
-
-
-def octal(value, width):
-    return (b"%o" % value).rjust(width - 1, b"0") + b"\0"
-
-
-def base256(value, width):
-    raw = (value % (1 << (8 * width))).to_bytes(width, "big")
-    return bytes([raw[0] | 0x80]) + raw[1:]
 
 
 def header(name, size=0, typeflag=b"0", link=b"", mode=0o644, size_field=None, magic=b"ustar\0",
@@ -45,18 +38,8 @@ def header(name, size=0, typeflag=b"0", link=b"", mode=0o644, size_field=None, m
     return bytes(h)
 
 
-def pad(data):
-    return data + b"\0" * (-len(data) % 512)
-
-
 def pax(records, typeflag=b"x"):
-    body = b""
-    for key, value in records:
-        rest = b" " + key + b"=" + value + b"\n"
-        n = len(rest) + 1
-        while len(b"%d" % n) + len(rest) != n:
-            n = len(b"%d" % n) + len(rest)
-        body += b"%d" % n + rest
+    body = pax_records(records)
     return header(b"PaxHeaders/x", size=len(body), typeflag=typeflag) + pad(body)
 
 
