@@ -222,6 +222,24 @@ TEST_CASE("names: GNU long names, ustar prefix, '\\0' type with a trailing slash
   CHECK(headers[2].typeflag == '5');
 }
 
+TEST_CASE("a STAR header: its shorter prefix, its times parsed", "[tar-reader]") {
+  // Schily's STAR format: "tar\0" at 508, a 131-byte prefix, atime and ctime after it.
+  auto star = [](const std::string& atime) {
+    auto f = Fields("file");
+    f.prefix = std::string(131, 'p');  // fills the STAR prefix exactly
+    std::string block = EncodeRawHeader(f);
+    std::copy(atime.begin(), atime.end(), block.begin() + 476);
+    std::string trailer("tar\0", 4);
+    std::copy(trailer.begin(), trailer.end(), block.begin() + 508);
+    Rechecksum(block);
+    return block;
+  };
+  auto headers = Walk(star(std::string("00000000001\0", 12)) + kEnd);
+  REQUIRE(headers.size() == 1);
+  CHECK(headers[0].name == std::string(131, 'p') + "/file");
+  CHECK_THAT(WalkError(star("not a number") + kEnd), Catch::Contains("bad number in the atime"));
+}
+
 TEST_CASE("malformed headers are refused with the offset named", "[tar-reader]") {
   std::string ok = Member("ok", "x");  // 1024 bytes: the bad header is at offset 1024
   SECTION("a GNU volume header with a negative size") {
