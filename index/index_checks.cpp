@@ -45,7 +45,8 @@ std::string AttrProblem(const AttrRecord& a) {
 // records before `e` use, and advance past e's.
 std::string ExtraProblem(const ExtraRecord& e, const IndexTables& t, uint64_t* xattrs_used,
                          uint64_t* sparse_used) {
-  if (e.reserved != 0) return "a nonzero reserved word";
+  if ((e.flags & ~kExtraSparse) != 0) return "unknown flags";
+  if (e.sparse_count > 0 && (e.flags & kExtraSparse) == 0) return "sparse runs on a plain file";
   if (e.mtime_nsec >= kMaxNsec) return "bad nanoseconds";
   if (!InRange(t.strings, e.link_offset, e.link_length) || e.xattr_first != *xattrs_used ||
       !InTable(t.xattrs.size(), e.xattr_first, e.xattr_count) || e.sparse_first != *sparse_used ||
@@ -93,10 +94,11 @@ std::string MemberProblem(const MemberRecord& r, const IndexTables& t, uint64_t 
   }
   if (r.data_offset > stream_size) return "data past the end of the stream";
   if (type != MemberType::kRegular) {
+    if ((e.flags & kExtraSparse) != 0) return "a sparse flag on a member that is no file";
     return r.size == 0 && e.sparse_count == 0 ? "" : "a size on a member that is no file";
   }
   uint64_t stored = r.size;
-  if (e.sparse_count > 0) {
+  if ((e.flags & kExtraSparse) != 0) {
     stored = 0;
     for (const SparseExtent& run : t.sparse.subspan(e.sparse_first, e.sparse_count)) {
       if (run.offset > r.size || run.length > r.size - run.offset) {

@@ -12,7 +12,7 @@ namespace imgmount {
 namespace {
 
 constexpr char kMagic[] = "IMGMLAYR";
-constexpr uint32_t kVersion = 2;
+constexpr uint32_t kVersion = 3;
 constexpr uint32_t kIdentitySection = SectionId("IDNT");
 constexpr uint32_t kLayerSection = SectionId("LAYR");
 constexpr uint32_t kMembersSection = SectionId("MEMB");
@@ -46,7 +46,7 @@ static_assert(offsetof(ExtraRecord, link_offset) == 0 && offsetof(ExtraRecord, l
               offsetof(ExtraRecord, mtime_nsec) == 8 && offsetof(ExtraRecord, xattr_first) == 12 &&
               offsetof(ExtraRecord, xattr_count) == 16 &&
               offsetof(ExtraRecord, sparse_first) == 20 &&
-              offsetof(ExtraRecord, sparse_count) == 24 && offsetof(ExtraRecord, reserved) == 28 &&
+              offsetof(ExtraRecord, sparse_count) == 24 && offsetof(ExtraRecord, flags) == 28 &&
               sizeof(ExtraRecord) == 32);
 static_assert(sizeof(XattrRecord) == 16 && sizeof(SparseExtent) == 16);
 

@@ -4,8 +4,10 @@
 //
 // The file is a section file (layers/section_file.h: 32-byte header with magic, version,
 // byte-order mark, file size, section count and a CRC-32 of everything after the header; a table
-// of {id, offset, size}; 8-aligned sections). Kind "IMGMLAYR", version 2 (version 1 had 80-byte
-// member records holding every field; a reader of version 2 refuses it, so it is rebuilt).
+// of {id, offset, size}; 8-aligned sections). Kind "IMGMLAYR", version 3. A reader refuses any
+// other version, so an older entry is rebuilt: version 1 had 80-byte member records holding every
+// field; version 2 was written from libarchive's reading of tar (an empty PAX xattr kept, every
+// xattr record kept, no sparse flag, so an all-hole sparse file read the next header's bytes).
 // Integers are in the writer's byte order (little-endian on every supported machine).
 //
 //   section  record size  content
@@ -27,11 +29,13 @@
 //                                                4 chr, 5 blk, 6 fifo)   3 u8 zero
 //                           4 u32 uid   8 u32 gid   12 u32 dev major, 16 u32 minor
 //   EXTR     32 each      ExtraRecord, one per member that has a link target, mtime nanoseconds,
-//                         xattrs or sparse runs, in the order of those members (the k-th such
+//                         xattrs or is sparse, in the order of those members (the k-th such
 //                         member has extra index k):
 //                           0 u32 link offset, 4 u32 length   8 u32 mtime nanoseconds
 //                          12 u32 first xattr, 16 u32 count   20 u32 first sparse extent,
-//                                                            24 u32 count   28 u32 zero
+//                                                            24 u32 count
+//                          28 u32 flags (1: a sparse file, whose runs may be none: all hole;
+//                                        sparse runs only with it, and only on a regular file)
 //                         The records use XATR and SPRS in order, each entry once: a record's
 //                         first xattr (sparse extent) is the sum of the counts before it.
 //   XATR     16 each      XattrRecord: u32 name offset, u32 name length, u32 value offset,

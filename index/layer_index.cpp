@@ -91,6 +91,7 @@ TarMember LayerIndex::member(uint32_t i) const {
     m.xattrs.emplace_back(tables_.strings.substr(x.name_offset, x.name_length),
                           tables_.strings.substr(x.value_offset, x.value_length));
   }
+  m.is_sparse = (e.flags & kExtraSparse) != 0;
   m.sparse = tables_.sparse.subspan(e.sparse_first, e.sparse_count);
   return m;
 }
@@ -163,7 +164,8 @@ void LayerIndexBuilder::Add(const NewMember& m) {
   a.dev_major = m.dev_major;
   a.dev_minor = m.dev_minor;
   r.attr_index = InternAttr(a);
-  if (!m.link_target.empty() || m.mtime_nsec != 0 || !m.xattrs.empty() || !m.sparse.empty()) {
+  const bool sparse = m.is_sparse || !m.sparse.empty();
+  if (!m.link_target.empty() || m.mtime_nsec != 0 || !m.xattrs.empty() || sparse) {
     ExtraRecord e;
     e.link_offset = AddString(m.link_target);
     e.link_length = static_cast<uint32_t>(m.link_target.size());
@@ -181,6 +183,7 @@ void LayerIndexBuilder::Add(const NewMember& m) {
     e.sparse_first = static_cast<uint32_t>(sparse_.size());
     e.sparse_count = static_cast<uint32_t>(m.sparse.size());
     sparse_.insert(sparse_.end(), m.sparse.begin(), m.sparse.end());
+    e.flags = sparse ? kExtraSparse : 0;
     r.extra_index = static_cast<uint32_t>(extras_.size());
     extras_.push_back(e);
   }

@@ -74,10 +74,13 @@ struct ExtraRecord {
   uint32_t xattr_count = 0;
   uint32_t sparse_first = 0;
   uint32_t sparse_count = 0;
-  /// Always 0.
-  uint32_t reserved = 0;
+  /// kExtraSparse or 0.
+  uint32_t flags = 0;
 };
 static_assert(sizeof(ExtraRecord) == 32, "ExtraRecord is part of the index file format");
+
+/// ExtraRecord::flags bit of a sparse file (its runs may be none: a file that is all hole).
+inline constexpr uint32_t kExtraSparse = 1;
 
 /// MemberRecord::extra_index of a member without an ExtraRecord (all its rare fields are 0).
 inline constexpr uint32_t kNoExtra = 0xffffffff;
@@ -129,7 +132,10 @@ struct TarMember {
   uint32_t dev_minor = 0;
   /// Extended attributes (name, value) in header order, e.g. ("security.capability", ...).
   std::vector<std::pair<std::string_view, std::string_view>> xattrs;
-  /// Stored runs of a sparse file in logical order; empty for a file without holes.
+  /// Whether the file is sparse: its data is `sparse`, and everything else reads as zeros.
+  bool is_sparse = false;
+  /// Stored runs of a sparse file in logical order (none for a file that is all hole); empty for
+  /// a file that is not sparse.
   std::span<const SparseExtent> sparse;
 };
 
@@ -211,6 +217,8 @@ struct NewMember {
   uint32_t dev_major = 0;
   uint32_t dev_minor = 0;
   std::vector<std::pair<std::string, std::string>> xattrs;
+  /// Whether the file is sparse (then `sparse` holds its runs, possibly none).
+  bool is_sparse = false;
   std::vector<SparseExtent> sparse;
 };
 

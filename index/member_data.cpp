@@ -55,7 +55,7 @@ void ReadStored(const LayerIndex& layer, const TarMember& m, uint64_t stored_off
 
 std::optional<LentBytes> LendMemberData(const LayerIndex& layer, const TarMember& m,
                                         uint64_t offset, size_t size) {
-  if (!m.sparse.empty() || offset >= m.size || size == 0) return std::nullopt;
+  if (m.is_sparse || offset >= m.size || size == 0) return std::nullopt;
   size_t want = static_cast<size_t>(std::min<uint64_t>(size, m.size - offset));
   uint64_t start = m.data_offset + offset;
   if (start < m.data_offset) return std::nullopt;
@@ -67,7 +67,7 @@ size_t ReadMemberData(const LayerIndex& layer, const TarMember& m, uint64_t offs
   if (offset >= m.size || dst.empty()) return 0;
   size_t want = static_cast<size_t>(std::min<uint64_t>(dst.size(), m.size - offset));
   dst = dst.first(want);
-  if (m.sparse.empty()) {
+  if (!m.is_sparse) {
     ReadStored(layer, m, offset, dst);
     return want;
   }
@@ -100,7 +100,7 @@ size_t ReadMemberData(const LayerIndex& layer, const TarMember& m, uint64_t offs
 }
 
 uint64_t MemberStoredBytes(const TarMember& m) {
-  if (m.sparse.empty()) return m.size;
+  if (!m.is_sparse) return m.size;
   if (!ValidRuns(m)) return 0;
   uint64_t stored = 0;
   for (const SparseExtent& run : m.sparse) stored += run.length;
@@ -110,7 +110,7 @@ uint64_t MemberStoredBytes(const TarMember& m) {
 std::optional<uint64_t> SeekMemberData(const LayerIndex& layer, const TarMember& m, uint64_t offset,
                                        bool want_data) {
   if (offset >= m.size) return std::nullopt;
-  if (m.sparse.empty()) return want_data ? offset : m.size;
+  if (!m.is_sparse) return want_data ? offset : m.size;
   if (!ValidRuns(m)) InvalidMap(layer, m);
   std::span<const SparseExtent> runs = m.sparse;
   uint64_t pos = offset;

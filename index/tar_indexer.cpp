@@ -1,10 +1,8 @@
 #include "index/tar_indexer.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <limits>
 
+#include "index/layer_nesting.h"
 #include "layers/error.h"
 #include "layers/tar_path.h"
 #include "layers/tar_walker.h"
@@ -12,43 +10,42 @@
 namespace imgmount {
 namespace {
 
-std::optional<MemberType> TypeOf(archive_entry* entry) {
-  if (archive_entry_hardlink(entry) != nullptr) return MemberType::kHardlink;
-  switch (archive_entry_filetype(entry)) {
-    case AE_IFREG:
+std::optional<MemberType> TypeOf(const TarHeader& header) {
+  switch (header.kind()) {
+    case TarEntryKind::kRegular:
       return MemberType::kRegular;
-    case AE_IFDIR:
+    case TarEntryKind::kDirectory:
       return MemberType::kDirectory;
-    case AE_IFLNK:
+    case TarEntryKind::kSymlink:
       return MemberType::kSymlink;
-    case AE_IFCHR:
+    case TarEntryKind::kHardlink:
+      return MemberType::kHardlink;
+    case TarEntryKind::kCharDevice:
       return MemberType::kCharDevice;
-    case AE_IFBLK:
+    case TarEntryKind::kBlockDevice:
       return MemberType::kBlockDevice;
-    case AE_IFIFO:
+    case TarEntryKind::kFifo:
       return MemberType::kFifo;
     default:
       return std::nullopt;
   }
 }
 
-uint32_t ClampId(la_int64_t id) {
+uint32_t ClampId(int64_t id) {
   if (id < 0 || id > std::numeric_limits<uint32_t>::max()) return 65534;  // nobody
   return static_cast<uint32_t>(id);
 }
 
-// Converts one libarchive entry; nullopt (with a warning) for members that cannot be served.
-std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
-                                  const std::string& layer, const WarningSink& warn) {
-  const char* raw = archive_entry_pathname(entry);
-  std::string raw_name = raw ? raw : "";
-  auto path = NormalizeMemberPath(raw_name);
+// Converts one tar header; nullopt (with a warning) for members that cannot be served.
+std::optional<NewMember> ToMember(const TarHeader& header, const std::string& layer,
+                                  const WarningSink& warn) {
+  auto path = CleanMemberPath(header.name);
   if (!path) {
     if (warn)
-      warn(layer + ": ignoring member with unsafe name \"" + PrintableName(raw_name) + "\"");
+      warn(layer + ": ignoring member with unsafe name \"" + PrintableName(header.name) + "\"");
     return std::nullopt;
   }
-  auto type = TypeOf(entry);
+  auto type = TypeOf(header);
   if (!type) {
     if (warn) warn(layer + ": ignoring member " + PrintableName(*path) + " of unsupported type");
     return std::nullopt;
@@ -56,30 +53,21 @@ std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
   NewMember m;
   m.path = std::move(*path);
   m.type = *type;
-  m.mode = static_cast<uint32_t>(archive_entry_perm(entry)) & 07777;
-  m.uid = ClampId(archive_entry_uid(entry));
-  m.gid = ClampId(archive_entry_gid(entry));
-  m.mtime_sec = archive_entry_mtime(entry);
-  long nsec = archive_entry_mtime_nsec(entry);
-  m.mtime_nsec = (nsec >= 0 && nsec < 1000000000) ? static_cast<uint32_t>(nsec) : 0;
-  m.data_offset = data_offset;
+  // A symlink's mode is 0777 on every Linux filesystem, whatever its header says.
+  m.mode = m.type == MemberType::kSymlink ? 0777 : static_cast<uint32_t>(header.mode) & 07777;
+  m.uid = ClampId(header.uid);
+  m.gid = ClampId(header.gid);
+  m.mtime_sec = header.mtime_sec;
+  m.mtime_nsec = header.mtime_nsec;
+  m.data_offset = header.data_offset;
   if (m.type == MemberType::kRegular) {
-    la_int64_t size = archive_entry_size(entry);
-    m.size = size > 0 ? static_cast<uint64_t>(size) : 0;
-    if (archive_entry_sparse_reset(entry) > 0) {
-      la_int64_t offset = 0;
-      la_int64_t length = 0;
-      while (archive_entry_sparse_next(entry, &offset, &length) == ARCHIVE_OK) {
-        if (length > 0 && offset >= 0) {
-          m.sparse.push_back({static_cast<uint64_t>(offset), static_cast<uint64_t>(length)});
-        }
-      }
-    }
+    m.size = static_cast<uint64_t>(header.size);  // never negative for a file (the walker checks)
+    m.is_sparse = header.sparse;
+    for (const TarSparseRun& run : header.sparse_runs) m.sparse.push_back({run.offset, run.length});
   } else if (m.type == MemberType::kSymlink) {
-    const char* target = archive_entry_symlink(entry);
-    m.link_target = target ? target : "";
+    m.link_target = header.linkname;
   } else if (m.type == MemberType::kHardlink) {
-    auto target = NormalizeMemberPath(archive_entry_hardlink(entry));
+    auto target = CleanMemberPath(header.linkname);
     if (!target || target->empty()) {
       if (warn)
         warn(layer + ": ignoring hardlink " + PrintableName(m.path) + " with unsafe target");
@@ -87,17 +75,11 @@ std::optional<NewMember> ToMember(archive_entry* entry, uint64_t data_offset,
     }
     m.link_target = std::move(*target);
   } else if (m.type == MemberType::kCharDevice || m.type == MemberType::kBlockDevice) {
-    m.dev_major = static_cast<uint32_t>(archive_entry_rdevmajor(entry));
-    m.dev_minor = static_cast<uint32_t>(archive_entry_rdevminor(entry));
+    // As the runtimes' mknod: each number taken as 32 bits.
+    m.dev_major = static_cast<uint32_t>(header.dev_major);
+    m.dev_minor = static_cast<uint32_t>(header.dev_minor);
   }
-  archive_entry_xattr_reset(entry);
-  const char* xname = nullptr;
-  const void* xvalue = nullptr;
-  size_t xsize = 0;
-  while (archive_entry_xattr_next(entry, &xname, &xvalue, &xsize) == ARCHIVE_OK) {
-    if (xname == nullptr || *xname == '\0') continue;
-    m.xattrs.emplace_back(xname, std::string(static_cast<const char*>(xvalue), xsize));
-  }
+  m.xattrs = header.xattrs;
   return m;
 }
 
@@ -107,7 +89,7 @@ void CheckExtents(const LayerIndex& index, uint64_t stream_size) {
     TarMember m = index.member(i);
     if (m.type != MemberType::kRegular) continue;
     uint64_t stored = m.size;
-    if (!m.sparse.empty()) {
+    if (m.is_sparse) {
       stored = 0;
       for (const auto& e : m.sparse) {
         if (e.offset > m.size || e.length > m.size - e.offset) {
@@ -150,8 +132,8 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
   {
     const uint64_t max_entries = MaxEntries();
     TarWalker walker(*pass, name);
-    while (archive_entry* entry = walker.Next()) {
-      auto member = ToMember(entry, walker.data_offset(), name, warn);
+    while (const TarHeader* header = walker.Next()) {
+      auto member = ToMember(*header, name, warn);
       if (!member) continue;
       if (builder.size() >= max_entries) {
         ThrowBadImage(
@@ -164,6 +146,7 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
   SourcePtr stream = pass->Finish();
   auto index = builder.Finish(name);
   CheckExtents(*index, stream->Size());
+  CheckNothingBelowFiles(*index);
   LayerDigests digests{pass->BlobDigest(), pass->StreamDigest()};
   CheckDigest(blob.digest, digests.blob, "blob digest", name);
   CheckDigest(blob.diff_id, digests.stream, "diff_id", name);

@@ -1,4 +1,4 @@
-// Builds a LayerIndex in one pass over a layer blob: libarchive walks the tar headers while the
+// Builds a LayerIndex in one pass over a layer blob: the tar walker reads the headers while the
 // decode pass records access points and hashes; an uncompressed layer's data is never read.
 #pragma once
 

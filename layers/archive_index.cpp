@@ -10,7 +10,7 @@ namespace imgmount {
 namespace {
 
 constexpr char kMagic[] = "IMGMARCH";
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
 constexpr uint32_t kIdentitySection = SectionId("IDNT");
 constexpr uint32_t kEntriesSection = SectionId("ENTR");
 constexpr uint32_t kNamesSection = SectionId("NAME");

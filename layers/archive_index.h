@@ -1,6 +1,7 @@
 // The table of contents of an outer tar archive (a docker save, docker-archive or OCI archive),
 // and its persisted form, so that a whole-file-compressed archive (node.tar.gz) is decoded once.
-// The file is a section file (section_file.h) of kind "IMGMARCH", version 1:
+// The file is a section file (section_file.h) of kind "IMGMARCH", version 2 (version 1 was made
+// from libarchive's reading of the tar; names with ".." and sparse members now read otherwise):
 //
 //   section  record size  content
 //   IDNT     fields       two EncodeFields strings: the identity of the archive file the index

@@ -2,9 +2,6 @@
 // the archive are followed (at most 40 hops), and any that would leave the archive is refused.
 #include "layers/tar_files.h"
 
-#include <archive.h>
-#include <archive_entry.h>
-
 #include <map>
 
 #include "layers/archive_index.h"
@@ -93,15 +90,18 @@ class TarFiles final : public ImageFiles {
   std::string kind_;
 };
 
-OuterMember::Kind KindOf(archive_entry* entry) {
-  if (archive_entry_hardlink(entry) != nullptr) return OuterMember::kHardlink;
-  switch (archive_entry_filetype(entry)) {
-    case AE_IFREG:
-      return OuterMember::kFile;
-    case AE_IFDIR:
+OuterMember::Kind KindOf(const TarHeader& header) {
+  switch (header.kind()) {
+    case TarEntryKind::kRegular:
+      // A sparse member with holes is not a slice of the stream; no image format stores one.
+      return header.stored_size == static_cast<uint64_t>(header.size) ? OuterMember::kFile
+                                                                      : OuterMember::kOther;
+    case TarEntryKind::kDirectory:
       return OuterMember::kDirectory;
-    case AE_IFLNK:
+    case TarEntryKind::kSymlink:
       return OuterMember::kSymlink;
+    case TarEntryKind::kHardlink:
+      return OuterMember::kHardlink;
     default:
       return OuterMember::kOther;
   }
@@ -154,19 +154,17 @@ std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name
   std::map<std::string, OuterMember> members;
   {
     TarWalker walker(*pass, name);
-    while (archive_entry* entry = walker.Next()) {
-      const char* raw = archive_entry_pathname(entry);
-      auto path = NormalizeMemberPath(raw ? raw : "");
+    while (const TarHeader* header = walker.Next()) {
+      auto path = CleanMemberPath(header->name);
       if (!path || path->empty()) continue;
       OuterMember member;
-      member.kind = KindOf(entry);
-      member.offset = walker.data_offset();
-      member.size = StoredDataSize(entry);
+      member.kind = KindOf(*header);
+      member.offset = header->data_offset;
+      member.size = member.kind == OuterMember::kFile ? header->stored_size : 0;
       if (member.kind == OuterMember::kSymlink) {
-        const char* target = archive_entry_symlink(entry);
-        member.link = target ? target : "";
+        member.link = header->linkname;
       } else if (member.kind == OuterMember::kHardlink) {
-        auto target = NormalizeMemberPath(archive_entry_hardlink(entry));
+        auto target = CleanMemberPath(header->linkname);
         if (!target) continue;
         member.link = *target;
       }

@@ -40,6 +40,12 @@ std::optional<std::string> NormalizeMemberPath(std::string_view raw) {
   return Join(parts);
 }
 
+std::optional<std::string> CleanMemberPath(std::string_view raw) {
+  if (raw.find('\0') != std::string_view::npos) return std::nullopt;
+  while (!raw.empty() && raw.front() == '/') raw.remove_prefix(1);
+  return JoinInside("", raw);
+}
+
 std::optional<std::string> JoinInside(std::string_view dir, std::string_view relative) {
   if (!relative.empty() && relative.front() == '/') return std::nullopt;
   if (relative.find('\0') != std::string_view::npos) return std::nullopt;

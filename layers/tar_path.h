@@ -15,6 +15,11 @@ std::vector<std::string_view> SplitPath(std::string_view path);
 /// Returns nullopt for names that must not be served: containing NUL or a ".." component.
 std::optional<std::string> NormalizeMemberPath(std::string_view raw);
 
+/// A tar member name or hardlink target cleaned lexically, as docker, containerd and umoci
+/// place it: "root/../ufo" is "ufo". nullopt for a name with NUL or one that climbs above the root
+/// ("../x", "a/../../x"). Otherwise as NormalizeMemberPath.
+std::optional<std::string> CleanMemberPath(std::string_view raw);
+
 /// Joins a normalised directory and a relative path lexically, resolving "." and "..";
 /// nullopt if the result would climb above the root or `relative` is absolute.
 std::optional<std::string> JoinInside(std::string_view dir, std::string_view relative);

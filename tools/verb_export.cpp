@@ -85,10 +85,15 @@ class TarExporter {
     }
     if (data) {
       archive_entry_set_size(entry, static_cast<la_int64_t>(node.size));
-      if (member) {
+      if (member && member->is_sparse) {
         for (const SparseExtent& run : member->sparse) {
           archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(run.offset),
                                          static_cast<la_int64_t>(run.length));
+        }
+        // A file that is all hole keeps a map (one empty run at its end, as GNU tar writes it),
+        // so it stays sparse instead of becoming stored zeros.
+        if (member->sparse.empty()) {
+          archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(node.size), 0);
         }
       }
     }

@@ -147,12 +147,9 @@ if served $CASE; then
   done_served $CASE "/x and //etc//x served as /x and /etc/x inside the image"
 fi
 
-CASE=name-nul-pax
-if served $CASE; then
-  expect_file ok "inside the image"
-  [ "$(readlink "$MNT/nul-link" 2> /dev/null)" != "/etc/passwd" ] || fail "$CASE: nul-link"
-  done_served $CASE "names and targets with NUL skipped or cut at the NUL, never escape"
-fi
+# A NUL in a PAX path or linkpath record: Go's archive/tar refuses the archive (validPAXRecord),
+# so every runtime fails the layer; a NUL in a ustar name field ends the name.
+refused name-nul-pax 4 'layer 1 .*damaged tar header at offset [0-9]+: NUL in the PAX path record'
 
 CASE=name-long-pax
 if served $CASE; then
@@ -178,16 +175,18 @@ if served $CASE; then
   done_served $CASE "as name-long-pax, with GNU ././@LongLink entries"
 fi
 
-# libarchive takes a regular-file header named "./" for a directory and does not skip its data,
-# so the next header is read from that data: the layer is refused as damaged.
-refused name-empty-and-root 4 'layer 1 .*damaged tar header'
-CASE=name-root-file
-if served $CASE; then
-  expect_file ok "inside the image"
-  [ -d "$MNT" ] || fail "$CASE: the root is not a directory"
-  expect_warning 'root entry is not a directory'
-  done_served $CASE "files named '' and '.' ignored with a warning; the root stays a directory"
-fi
+# Regular files (type '0') named '', '.', './' and '/': Go's archive/tar reads them as files with
+# data (only type '\0' with a trailing slash is a directory), so the next header is found after
+# their data; each is ignored with a warning and the root stays a directory.
+for CASE in name-empty-and-root name-root-file; do
+  if served $CASE; then
+    expect_file ok "inside the image"
+    [ -d "$MNT" ] || fail "$CASE: the root is not a directory"
+    [ "$(ls -A "$MNT")" = ok ] || fail "$CASE: root holds $(ls -A "$MNT" | tr '\n' ' ')"
+    expect_warning 'root entry is not a directory'
+    done_served $CASE "files named '', '.', './', '/' ignored with a warning; the root stays a directory"
+  fi
+done
 
 CASE=name-bad-components
 if served $CASE; then
@@ -334,13 +333,8 @@ refused tar-bad-checksum 4 'layer 1 .*(header|checksum)'
 refused tar-size-too-large 4 'layer 1 .*'
 refused tar-size-base256 4 'layer 1 .*'
 refused tar-size-negative 4 'layer 1 .*'
-CASE=tar-sparse-lies
-if served $CASE; then
-  [ "$(stat -c %s "$MNT/sparse")" -eq 4096 ] || fail "$CASE: size"
-  [ "$(head -c 512 "$MNT/sparse")" = "$(printf 'x%.0s' $(seq 512))" ] || fail "$CASE: the data run"
-  cmp -s <(tail -c 3584 "$MNT/sparse") <(head -c 3584 /dev/zero) || fail "$CASE: the hole"
-  done_served $CASE "a sparse run past the file's size is dropped (libarchive); the rest is served"
-fi
+# A sparse map whose regions lie past the file's size: Go refuses it (validateSparseEntries).
+refused tar-sparse-lies 4 'layer 1 .*damaged tar header at offset [0-9]+: invalid sparse map'
 CASE=gzip-multi-member
 if served $CASE; then
   expect_file ok "inside the image"

@@ -47,6 +47,8 @@ std::vector<TarEntry> RareFieldEntries() {
   TarEntry sparse = PlainFile("var/huge.img", std::string(8192, 'x'));
   sparse.sparse = std::vector<SparseChunk>{{0, 4096}, {8192, 0}};
   sparse.extra_pax = {{"GNU.sparse.realsize", std::to_string(kTiB)}};
+  TarEntry hole = PlainFile("var/hole.img", std::string(1 << 20, '\0'));
+  hole.sparse = std::vector<SparseChunk>{};
   TarEntry chr = Entry("dev/odd", TarType::kCharDevice, 0620);
   chr.dev_major = 4095;
   chr.dev_minor = 1048575;
@@ -61,7 +63,8 @@ std::vector<TarEntry> RareFieldEntries() {
   TarEntry old_precise = PlainFile("var/old-precise", "1969", 0644);
   old_precise.mtime = -100;
   old_precise.mtime_nsec = 250000000;
-  for (TarEntry e : {symlink, hardlink, nsec, attrs, sparse, chr, blk, ids, old, old_precise}) {
+  for (TarEntry e :
+       {symlink, hardlink, nsec, attrs, sparse, hole, chr, blk, ids, old, old_precise}) {
     entries.push_back(e);
   }
   entries.insert(entries.begin() + 2, PlainFile("usr/bin/tool", "#!/bin/sh\n", 04755));
@@ -110,18 +113,23 @@ TEST_CASE("every rare member field round-trips through an index file", "[index-f
   CHECK(m.at("etc/precise").mtime_sec == 1700000000);
   CHECK(m.at("etc/precise").mtime_nsec == 999999999);
   CHECK(m.at("etc/precise").mode == 0600);
-  // libarchive hands xattrs over in its own order; the index keeps that order.
+  // Sorted by name, as Go's map of them; an empty value makes no xattr (Go's mergePAX).
   auto xattrs = m.at("usr/bin/ping").xattrs;
-  std::sort(xattrs.begin(), xattrs.end());
   using Xattrs = std::vector<std::pair<std::string_view, std::string_view>>;
   CHECK(xattrs == Xattrs{{"security.capability", std::string_view("\x01\0\0\x02\0", 5)},
-                         {"trusted.overlay.opaque", "y"},
-                         {"user.empty", ""}});
+                         {"trusted.overlay.opaque", "y"}});
   const TarMember& huge = m.at("var/huge.img");
   CHECK(huge.size == kTiB);
   REQUIRE(huge.sparse.size() == 1);
   CHECK(huge.sparse[0].offset == 0);
   CHECK(huge.sparse[0].length == 4096);
+  CHECK(huge.is_sparse);
+  // A file that is all hole is sparse without a run (index format 3's flag).
+  const TarMember& hole = m.at("var/hole.img");
+  CHECK(hole.is_sparse);
+  CHECK(hole.size == 1 << 20);
+  CHECK(hole.sparse.empty());
+  CHECK_FALSE(m.at("etc/precise").is_sparse);
   CHECK(m.at("dev/odd").type == MemberType::kCharDevice);
   CHECK(m.at("dev/odd").dev_major == 4095);
   CHECK(m.at("dev/odd").dev_minor == 1048575);
@@ -148,7 +156,7 @@ TEST_CASE("every rare member field round-trips through an index file", "[index-f
   for (uint32_t i = 0; i < loaded->size(); ++i) {
     TarMember x = loaded->member(i);
     distinct.emplace(x.mode, x.type, x.uid, x.gid, x.dev_major, x.dev_minor);
-    if (!x.link_target.empty() || x.mtime_nsec != 0 || !x.xattrs.empty() || !x.sparse.empty()) {
+    if (!x.link_target.empty() || x.mtime_nsec != 0 || !x.xattrs.empty() || x.is_sparse) {
       CHECK(t.members[i].extra_index == rare++);
     } else {
       CHECK(t.members[i].extra_index == kNoExtra);
@@ -205,9 +213,13 @@ TEST_CASE("forged attribute and extra records and indexes are refused", "[index-
   uint32_t first_extra = kNoExtra;
   uint32_t second_extra = kNoExtra;
   uint32_t regular_with_extra = kNoExtra;
+  uint32_t symlink = kNoExtra;
+  uint32_t sparse_member = kNoExtra;
   for (uint32_t i = 0; i < t.members.size(); ++i) {
     TarMember m = w.index->member(i);
     uint32_t extra = t.members[i].extra_index;
+    if (m.type == MemberType::kSymlink && extra != kNoExtra) symlink = i;
+    if (!m.sparse.empty()) sparse_member = i;
     if (extra == kNoExtra && m.type == MemberType::kRegular && m.size > 0) plain = i;
     if (m.type == MemberType::kDirectory) dir_member = i;
     if (extra != kNoExtra && first_extra == kNoExtra) {
@@ -222,6 +234,8 @@ TEST_CASE("forged attribute and extra records and indexes are refused", "[index-
   REQUIRE(plain > 0);
   REQUIRE(second_extra != kNoExtra);
   REQUIRE(regular_with_extra != kNoExtra);
+  REQUIRE(symlink != kNoExtra);
+  REQUIRE(sparse_member != kNoExtra);
   REQUIRE(t.xattrs.size() > 0);
   REQUIRE(t.sparse.size() > 0);
   auto at = [](uint32_t member, size_t field) { return uint64_t{member} * 40 + field; };
@@ -251,7 +265,10 @@ TEST_CASE("forged attribute and extra records and indexes are refused", "[index-
       {"a directory made a hardlink", Forge(w.bytes, "ATTR", attr_of(dir_member, 2), uint8_t(3))},
       {"a file made a directory", Forge(w.bytes, "ATTR", attr_of(plain, 2), uint8_t(1))},
       {"device minor on a directory", Forge(w.bytes, "ATTR", attr_of(dir_member, 16), 1u)},
-      {"EXTR reserved word", Forge(w.bytes, "EXTR", extra_of(first_extra, 28), 1u)},
+      {"EXTR unknown flag", Forge(w.bytes, "EXTR", extra_of(first_extra, 28), 2u)},
+      {"EXTR sparse flag on a symlink", Forge(w.bytes, "EXTR", extra_of(symlink, 28), 1u)},
+      {"EXTR sparse runs without the sparse flag",
+       Forge(w.bytes, "EXTR", extra_of(sparse_member, 28), 0u)},
       {"EXTR nanoseconds", Forge(w.bytes, "EXTR", extra_of(first_extra, 8), 1000000000u)},
       {"EXTR link past STRS", Forge(w.bytes, "EXTR", extra_of(first_extra, 0),
                                     static_cast<uint32_t>(t.strings.size() + 1))},

@@ -98,6 +98,7 @@ LayerMaker& LayerMaker::Sparse(const std::string& path, uint64_t size,
                                const std::vector<std::pair<uint64_t, std::string>>& runs) {
   Add(path, MemberType::kRegular, 0644);
   members_.back().size = size;
+  members_.back().is_sparse = true;
   for (const auto& [offset, bytes] : runs) {
     members_.back().sparse.push_back(SparseExtent{offset, bytes.size()});
     data_ += bytes;
