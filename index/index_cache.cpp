@@ -12,6 +12,7 @@
 #include "layers/basic_sources.h"
 #include "layers/digest.h"
 #include "layers/error.h"
+#include "layers/hasher.h"
 #include "layers/section_file.h"
 #include "layers/zstd_local_copy.h"
 
@@ -84,6 +85,14 @@ std::string IndexCache::ChangedSince(const std::string& stem, const LayerRequest
   return "";
 }
 
+bool IndexCache::UsedBefore(const std::string& stem, const LayerRequest& request) const {
+  if (request.image.empty() || request.blob_identity.empty()) return false;
+  for (const UseRecord& use : ReadUses(PathOf(stem + ".used"))) {
+    if (use.image == request.image && use.blob == request.blob_identity) return true;
+  }
+  return false;
+}
+
 std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
                                                       const LayerRequest& request,
                                                       const std::string& key,
@@ -108,6 +117,21 @@ std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
   } catch (const Error& e) {
     *why = e.what();
     return nullptr;
+  }
+  if (shared && !UsedBefore(stem, request)) {
+    // An entry shared by digest, for a blob this image has not used yet: the blob must be what
+    // the digest says (a crafted image may claim a popular digest) before the entry speaks
+    // for it. Hashing the blob costs far less than indexing it again.
+    std::string actual = DigestOfSource(*blob, AlgorithmOf(key));
+    if (actual != key && key == request.blob->digest) {
+      throw Error(
+          ErrorKind::kIntegrity, EIO,
+          request.name + ": blob digest mismatch: expected " + key + ", content has " + actual);
+    }
+    if (actual != key) {
+      *why = "it describes other bytes than this blob's";
+      return nullptr;
+    }
   }
   auto index = std::make_shared<LayerIndex>(request.name, file->tables, file->owner);
   index->AttachStream(std::move(stream), std::move(file->stream.index), info.digests);

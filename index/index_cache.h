@@ -22,8 +22,10 @@
 // Staleness. Each use of an entry records the identity (inode, size, mtime in ns) of the file that
 // held the blob (cache_dir.h, STEM.used). When the same image comes back with that file changed,
 // the entry is not trusted: the layer is indexed, and so verified, again, so that nothing reports
-// "complete" for bytes that are no longer those that were checked. (An image that never used the
-// entry still shares it by digest; its reads are checked against the span checksums.)
+// "complete" for bytes that are no longer those that were checked. An image that has not used a
+// shared entry with its blob's file as it is now shares it only once its blob hashes to the
+// entry's digest: a crafted image claiming a popular digest gets a digest mismatch, as
+// indexing would give it, and never another layer's table of contents.
 //
 // Failures. An entry that is missing, truncated, corrupt, of another version, that does not fit
 // the blob or whose blob changed since is rebuilt (with a warning if it existed). A cache directory
@@ -108,6 +110,8 @@ class IndexCache {
   bool Writable();
   // Why `request.image` may not use entry `stem` since its blob changed since its last use; "".
   std::string ChangedSince(const std::string& stem, const LayerRequest& request) const;
+  // Whether `request.image` used entry `stem` before with its blob's file as it is now.
+  bool UsedBefore(const std::string& stem, const LayerRequest& request) const;
   void NoteUse(const std::string& stem, const std::string& image, const std::string& blob = "");
   // Reports a failure to write to the cache, once per cache.
   void WriteFailed(const std::string& why);

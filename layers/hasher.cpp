@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "layers/byte_source.h"
 #include "layers/error.h"
 
 namespace imgmount {
@@ -104,6 +105,17 @@ void BackgroundHasher::Loop() {
     if (spare_.size() < kMaxQueued) spare_.push_back(std::move(chunk));
     cv_.notify_all();
   }
+}
+
+std::string DigestOfSource(const ByteSource& source, DigestAlgorithm algorithm) {
+  Hasher hash(algorithm);
+  std::vector<std::byte> buffer(1 << 20);
+  uint64_t offset = 0;
+  while (size_t got = source.ReadAt(offset, buffer)) {
+    hash.Update(std::span(buffer.data(), got));
+    offset += got;
+  }
+  return hash.Finish();
 }
 
 }  // namespace imgmount

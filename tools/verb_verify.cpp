@@ -35,14 +35,7 @@ constexpr const char* kVerifyHelp =
 
 // The digest of `source` with the hash function `stated` names (SHA-256 if none).
 std::string DigestOfSource(const ByteSource& source, const std::string& stated) {
-  Hasher hash(AlgorithmOf(stated));
-  std::vector<std::byte> buffer(1 << 20);
-  uint64_t offset = 0;
-  while (size_t got = source.ReadAt(offset, buffer)) {
-    hash.Update(std::span(buffer.data(), got));
-    offset += got;
-  }
-  return hash.Finish();
+  return DigestOfSource(source, AlgorithmOf(stated));
 }
 
 // One comparison of a stated digest with the content's.

@@ -453,7 +453,7 @@ refused diff-ids-count 4 'diff_ids'
 # An uncompressed layer is indexed from its headers alone, so its digest is checked by verify.
 CASE=digest-blob-mismatch-plain
 if served $CASE; then
-  expect_file ok "not what the digest says"
+  expect_file ok "INSIDE THE IMAGE"
   expect_exit 1 "$CASE: verify" timeout "$LIMIT" "$IMGMOUNT" verify "$IMG/$CASE"
   grep -q MISMATCH "$WORK/out.txt" || fail "$CASE: verify shows no mismatch"
   done_served $CASE "uncompressed layer: served from its headers; verify exits 1 (MISMATCH)"

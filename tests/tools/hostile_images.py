@@ -816,18 +816,35 @@ def many_layers_dir():
 # Digests.
 
 
+def same_size_tamper(data, old, new):
+    """`data` with `old` replaced by `new` of the same length: a blob that still has its
+    descriptor's size, so that only its digest can tell (a size mismatch is found first)."""
+    assert len(old) == len(new) and old in data
+    return data.replace(old, new, 1)
+
+
+def gzip_other_mtime(blob):
+    """The same gzip stream with another MTIME in its header: same size and content, another
+    blob digest."""
+    changed = bytearray(blob)
+    changed[4] ^= 0x01
+    return bytes(changed)
+
+
 @case
 def digest_blob_mismatch():
-    return layer_blob_as("oci", gz(tar(reg("ok", "not what the digest says\n"))))
+    layer = Layer(SMALL, "gzip")
+    return layer_blob_as("oci", gzip_other_mtime(layer.blob), layer)
 
 
 @case
 def digest_blob_mismatch_plain():
-    layer = Layer(SMALL, "none")
-    image = Image([layer], kind="oci")
     # A large member: indexing skips its data (nothing to decode), so it hashes nothing.
-    image.files[blob_path(layer.digest)] = tar(reg("ok", "not what the digest says\n"),
-                                               reg("big", b"x" * (8 << 20)))
+    original = tar(reg("ok", "inside the image\n"), reg("big", b"x" * (8 << 20)))
+    layer = Layer(original, "none")
+    image = Image([layer], kind="oci")
+    image.files[blob_path(layer.digest)] = same_size_tamper(original, b"inside the image",
+                                                            b"INSIDE THE IMAGE")
     return image
 
 
@@ -846,34 +863,31 @@ def digest_sha512():
 
 @case
 def digest_sha512_mismatch():
-    return layer_blob_as("oci", gz(tar(reg("ok", "not what the digest says\n"))),
-                         Layer(SMALL, "gzip", algorithm="sha512"))
+    layer = Layer(SMALL, "gzip", algorithm="sha512")
+    return layer_blob_as("oci", gzip_other_mtime(layer.blob), layer)
 
 
 @case
 def digest_sha512_config_mismatch():
     image = Image([Layer(SMALL, "gzip", algorithm="sha512")], kind="oci", algorithm="sha512")
-    config = json.loads(image.config)
-    config["config"] = {"Env": ["TAMPERED=1"]}
-    image.files[blob_path(image.config_digest)] = dumps(config)
+    image.files[blob_path(image.config_digest)] = same_size_tamper(image.config, b'"linux"',
+                                                                   b'"LINUX"')
     return image
 
 
 @case
 def digest_config_mismatch():
     image = Image([Layer(SMALL, "gzip")], kind="oci")
-    config = json.loads(image.config)
-    config["config"] = {"Env": ["TAMPERED=1"]}
-    image.files[blob_path(image.config_digest)] = dumps(config)
+    image.files[blob_path(image.config_digest)] = same_size_tamper(image.config, b'"linux"',
+                                                                   b'"LINUX"')
     return image
 
 
 @case
 def digest_manifest_mismatch():
     image = Image([Layer(SMALL, "gzip")], kind="oci")
-    manifest = json.loads(image.manifest)
-    manifest["annotations"] = {"tampered": "yes"}
-    image.files[blob_path(image.manifest_digest)] = dumps(manifest)
+    image.files[blob_path(image.manifest_digest)] = same_size_tamper(image.manifest, b"+json",
+                                                                     b"+JSON")
     return image
 
 

@@ -12,6 +12,7 @@
 
 #include "index/cache_dir.h"
 #include "index/index_cache.h"
+#include "layers/basic_sources.h"
 #include "layers/error.h"
 #include "tests/unit/test_index_cache_support.h"
 
@@ -238,6 +239,35 @@ TEST_CASE("an image whose blob file changed since its last use is indexed again"
   REQUIRE(uses.size() == 2);
   CHECK(uses[1].image == "/b");
   CHECK(uses[1].blob == "9:100:1.0");
+}
+
+TEST_CASE("a shared entry serves a new image only if its blob hashes to the digest",
+          "[index-cache]") {
+  TempDir dir;
+  IndexCache index_cache(dir / "cache", {});
+  std::string tar = BuildTar(testing::RichLayerEntries(1 << 20));
+  LayerBlob genuine = testing::MakeBlob(tar, Compression::kGzip);
+  auto use = [&](const LayerBlob& blob, const std::string& image) {
+    return index_cache.Layer({&blob, "layer 1", "", image, "7:100:5.0", {}, {}}).from_cache;
+  };
+  CHECK_FALSE(use(genuine, "/a"));
+  // A crafted image claims the same digest for a blob of the same size and content but other
+  // bytes (another gzip MTIME): it gets the digest mismatch indexing would give it, not the
+  // genuine blob's table of contents.
+  std::string bytes = Compress(tar, Compression::kGzip);
+  bytes[4] = static_cast<char>(bytes[4] ^ 1);
+  LayerBlob forged = genuine;
+  forged.blob = std::make_shared<MemorySource>(bytes, "forged");
+  try {
+    use(forged, "/b");
+    FAIL("a blob claiming another's digest was served from that one's entry");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kIntegrity);
+    CHECK(std::string(e.what()).find("blob digest mismatch") != std::string::npos);
+  }
+  // The genuine blob in another image is checked once, then served from the entry.
+  CHECK(use(genuine, "/c"));
+  CHECK(use(genuine, "/c"));
 }
 
 TEST_CASE("use records of older versions and odd image names read back", "[index-cache]") {
