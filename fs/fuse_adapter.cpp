@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "index/member_data.h"
-#include "index/mount_status.h"
-#include "layers/error.h"
+#include "index/layer/member_data.h"
+#include "index/view/mount_status.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 namespace {
@@ -287,8 +287,8 @@ constexpr std::string_view kLayerAttribute = "user.imgmount.layer";
 // Name of the root's attribute that tells how far the indexing is ("complete" at the end).
 constexpr std::string_view kProgressAttribute = "user.imgmount.progress";
 
-// Name of the root's attribute that tells the same for programs (index/mount_status.h), read by
-// `imgmount status`.
+// Name of the root's attribute that tells the same for programs (index/view/mount_status.h), read
+// by `imgmount status`.
 constexpr std::string_view kStatusAttribute = "user.imgmount.status";
 
 // "complete", "failed: WHY", or "indexing" and a line per layer: "layer K: DONE/TOTAL STATE".

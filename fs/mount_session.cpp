@@ -4,7 +4,7 @@
 #include <fuse3/fuse_lowlevel.h>
 
 #include "fs/fuse_adapter.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 

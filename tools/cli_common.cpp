@@ -7,8 +7,8 @@
 #include <iostream>
 #include <mutex>
 
-#include "index/cache_dir.h"
-#include "layers/error.h"
+#include "index/cache/cache_dir.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 

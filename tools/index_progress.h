@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "index/lazy_image.h"
+#include "index/view/lazy_image.h"
 
 namespace imgmount {
 

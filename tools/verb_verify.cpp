@@ -12,11 +12,11 @@
 #include <iostream>
 #include <optional>
 
-#include "layers/basic_sources.h"
-#include "layers/decode_pass.h"
-#include "layers/digest.h"
-#include "layers/error.h"
-#include "layers/hasher.h"
+#include "layers/base/digest.h"
+#include "layers/base/error.h"
+#include "layers/base/hasher.h"
+#include "layers/source/basic_sources.h"
+#include "layers/stream/decode_pass.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"

@@ -12,11 +12,11 @@
 #include <string>
 #include <vector>
 
-#include "index/index_file.h"
-#include "index/union_tree.h"
-#include "layers/archive_index.h"
-#include "layers/error.h"
-#include "layers/section_file.h"
+#include "index/cache/index_file.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
+#include "layers/base/section_file.h"
+#include "layers/image/archive_index.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/temp_file.h"
 #include "tests/fuzz/zero_source.h"

@@ -7,11 +7,11 @@
 #include <string>
 #include <vector>
 
-#include "index/index_file.h"
-#include "index/tar_indexer.h"
-#include "index/union_tree.h"
-#include "layers/basic_sources.h"
-#include "layers/error.h"
+#include "index/cache/index_file.h"
+#include "index/layer/tar_indexer.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/temp_file.h"
 

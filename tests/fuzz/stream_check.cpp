@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "layers/basic_sources.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
-#include "layers/zstd_local_copy.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
+#include "layers/stream/span_cache.h"
+#include "layers/zstd/zstd_local_copy.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace imgmount::fuzz {

@@ -6,8 +6,8 @@
 #include <utility>
 #include <vector>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
+#include "layers/stream/decode_pass.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {

@@ -9,10 +9,10 @@
 #include <string>
 #include <vector>
 
-#include "index/layer_index.h"
-#include "index/tar_indexer.h"
-#include "index/union_tree.h"
-#include "layers/error.h"
+#include "index/layer/layer_index.h"
+#include "index/layer/tar_indexer.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
 #include "tests/unit/test_index_cache_images.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_union_support.h"

@@ -2,9 +2,9 @@
 // framing, corrupt and truncated blobs, and blobs changed after indexing.
 #include <catch2/catch.hpp>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
+#include "layers/base/error.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/stream/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {

@@ -4,8 +4,8 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "index/lazy_image.h"
-#include "layers/error.h"
+#include "index/view/lazy_image.h"
+#include "layers/base/error.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_union_support.h"
 

@@ -5,7 +5,7 @@
 #include <random>
 #include <set>
 
-#include "index/lazy_resolver.h"
+#include "index/union/lazy_resolver.h"
 #include "test_union_support.h"
 
 using namespace imgmount;

@@ -6,10 +6,10 @@
 #include <cstring>
 #include <thread>
 
-#include "layers/decode_pass.h"
-#include "layers/decode_permit.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
+#include "layers/base/error.h"
+#include "layers/source/decode_permit.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/stream/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {

@@ -2,7 +2,7 @@
 // deterministic inode ids, malformed data, and the build time of a large tree.
 #include <catch2/catch.hpp>
 
-#include "layers/error.h"
+#include "layers/base/error.h"
 #include "test_union_support.h"
 
 namespace imgmount::testing {

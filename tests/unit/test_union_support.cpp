@@ -5,7 +5,7 @@
 #include <functional>
 #include <stdexcept>
 
-#include "layers/basic_sources.h"
+#include "layers/source/basic_sources.h"
 
 namespace imgmount::testing {
 namespace {
