@@ -11,9 +11,10 @@
 #include "index/layer/tar_indexer.h"
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
-#include "layers/base/hasher.h"
 #include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/source/basic_sources.h"
+#include "layers/source/source_digest.h"
 #include "layers/zstd/zstd_local_copy.h"
 
 namespace imgmount {

@@ -5,6 +5,7 @@
 #include "index/layer/layer_nesting.h"
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/tar/tar_walker.h"
 
 namespace imgmount {
@@ -128,7 +129,7 @@ std::shared_ptr<LayerIndex> IndexLayer(const LayerBlob& blob, const std::string&
   DecodeOptions pass_options = options;
   pass_options.blob_algorithm = AlgorithmOf(blob.digest);
   pass_options.stream_algorithm = AlgorithmOf(blob.diff_id);
-  auto pass = DecodePass::Start(blob.blob, codec, name, pass_options);
+  auto pass = StartDecodePass(blob.blob, codec, name, pass_options);
   {
     const uint64_t max_entries = MaxEntries();
     TarWalker walker(*pass, name);

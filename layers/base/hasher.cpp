@@ -5,7 +5,6 @@
 #include <algorithm>
 
 #include "layers/base/error.h"
-#include "layers/source/byte_source.h"
 
 namespace imgmount {
 
@@ -105,17 +104,6 @@ void BackgroundHasher::Loop() {
     if (spare_.size() < kMaxQueued) spare_.push_back(std::move(chunk));
     cv_.notify_all();
   }
-}
-
-std::string DigestOfSource(const ByteSource& source, DigestAlgorithm algorithm) {
-  Hasher hash(algorithm);
-  std::vector<std::byte> buffer(1 << 20);
-  uint64_t offset = 0;
-  while (size_t got = source.ReadAt(offset, buffer)) {
-    hash.Update(std::span(buffer.data(), got));
-    offset += got;
-  }
-  return hash.Finish();
 }
 
 }  // namespace imgmount

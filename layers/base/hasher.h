@@ -19,8 +19,6 @@ struct evp_md_ctx_st;
 
 namespace imgmount {
 
-class ByteSource;
-
 /// An incremental digest computation producing digests in the "sha256:<hex>" (or "sha512:<hex>")
 /// form.
 class Hasher {
@@ -65,8 +63,5 @@ class BackgroundHasher final : public Hasher {
   bool stopping_ = false;
   std::thread thread_;
 };
-
-/// The digest of all of `source`, read from start to end, with `algorithm`.
-std::string DigestOfSource(const ByteSource& source, DigestAlgorithm algorithm);
 
 }  // namespace imgmount

@@ -7,14 +7,13 @@
 #include <span>
 #include <string>
 
+#include "layers/stream/stream_index.h"
+
 struct inflate_state;
 
 namespace imgmount {
 
 class BlobInput;
-
-/// Size of the deflate history window.
-inline constexpr size_t kDeflateWindow = 32 * 1024;
 
 /// Decodes one raw deflate stream (the body of one gzip member) from a block boundary.
 class DeflateDecoder {

@@ -4,6 +4,8 @@
 #include <cstring>
 
 #include "layers/gzip/gzip_source.h"
+#include "layers/stream/cached_stream.h"
+#include "layers/stream/span_table.h"
 
 namespace imgmount {
 

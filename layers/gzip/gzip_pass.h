@@ -11,6 +11,7 @@
 #include "layers/stream/blob_input.h"
 #include "layers/stream/buffered_pass.h"
 #include "layers/stream/span_cache.h"
+#include "layers/stream/span_table.h"
 
 namespace imgmount {
 

@@ -6,6 +6,7 @@
 #include "layers/gzip/gzip_stream.h"
 #include "layers/gzip/gzip_window.h"
 #include "layers/stream/blob_input.h"
+#include "layers/stream/span_table.h"
 
 namespace imgmount {
 

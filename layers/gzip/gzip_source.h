@@ -6,6 +6,7 @@
 #include <string>
 
 #include "layers/source/byte_source.h"
+#include "layers/stream/cached_stream.h"
 #include "layers/stream/span_cache.h"
 
 namespace imgmount {

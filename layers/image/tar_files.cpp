@@ -6,6 +6,7 @@
 
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/image/archive_index.h"
 #include "layers/source/basic_sources.h"
 #include "layers/tar/tar_walker.h"
@@ -150,7 +151,7 @@ std::unique_ptr<ImageFiles> OpenTarFiles(SourcePtr file, const std::string& name
   if (cached) {
     if (auto files = FromStored(file, name, options, *hooks)) return files;
   }
-  auto pass = DecodePass::Start(file, codec, name, options);
+  auto pass = StartDecodePass(file, codec, name, options);
   std::map<std::string, OuterMember> members;
   {
     TarWalker walker(*pass, name);

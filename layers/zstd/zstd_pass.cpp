@@ -6,6 +6,8 @@
 #include <cstring>
 
 #include "layers/base/error.h"
+#include "layers/stream/cached_stream.h"
+#include "layers/stream/span_table.h"
 #include "layers/zstd/zstd_local_copy.h"
 #include "layers/zstd/zstd_source.h"
 

@@ -6,6 +6,7 @@
 
 #include "layers/base/error.h"
 #include "layers/stream/blob_input.h"
+#include "layers/stream/span_table.h"
 
 namespace imgmount {
 

@@ -16,6 +16,7 @@
 #include "index/union/union_tree.h"
 #include "layers/base/error.h"
 #include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/image/archive_index.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/temp_file.h"

@@ -8,6 +8,7 @@
 #include "index/layer/tar_indexer.h"
 #include "layers/base/error.h"
 #include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/zstd/zstd_local_copy.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 #include "tests/unit/test_index_cache_support.h"

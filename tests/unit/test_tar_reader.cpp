@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
 #include "layers/source/basic_sources.h"
 #include "layers/stream/decode_pass.h"
 #include "layers/tar/tar_numbers.h"
@@ -74,7 +75,7 @@ std::vector<TarHeader> Walk(const std::string& bytes) {
   DecodeOptions options;
   options.hash = false;
   auto source = std::make_shared<MemorySource>(bytes, "test.tar");
-  auto pass = DecodePass::Start(source, Codec::kNone, "test layer", options);
+  auto pass = StartDecodePass(source, Codec::kNone, "test layer", options);
   TarWalker walker(*pass, "test layer");
   std::vector<TarHeader> out;
   while (const TarHeader* header = walker.Next()) out.push_back(*header);
