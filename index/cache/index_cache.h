@@ -1,5 +1,5 @@
-// The persistent, shared index cache (DESIGN.md section 5): a layer is indexed once and its index
-// is then mapped by every image that uses it, and a whole-file-compressed archive is decoded once.
+// The persistent, shared index cache: a layer is indexed once and its index is then mapped by
+// every image that uses it, and a whole-file-compressed archive is decoded once.
 //
 // Keys. A layer is filed under its digest (the blob digest when the manifest states it, else the
 // diff_id), and shared by every image only if indexing verified that it is the digest of the blob

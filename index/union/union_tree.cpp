@@ -1,4 +1,4 @@
-// The union of an image's layers (DESIGN.md section 2: OCI image-spec layer.md with overlayfs
+// The union of an image's layers (the union rules of docs/ARCHITECTURE.md: OCI image-spec layer.md with overlayfs
 // semantics), built once into an immutable tree.
 //
 // Layers are applied bottom (index 0) to top onto a mutable tree whose nodes are inodes: a node

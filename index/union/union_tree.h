@@ -61,7 +61,7 @@ class UnionTree {
   /// Id of the root directory.
   static constexpr uint32_t kRoot = 0;
 
-  /// Applies `layers` bottom (index 0) to top by the rules of DESIGN.md section 2.
+  /// Applies `layers` bottom (index 0) to top by the union rules (docs/ARCHITECTURE.md).
   static std::shared_ptr<const UnionTree> Build(
       std::vector<std::shared_ptr<const LayerIndex>> layers, const WarningSink& warn = {});
 

@@ -1,4 +1,4 @@
-// Recognises the container format (DESIGN.md section 1) and chooses one image: by name or tag
+// Recognises the container format (docs/ARCHITECTURE.md, the inputs) and chooses one image: by name or tag
 // first, then by platform (the requested one, else the host's, else the only one).
 #include <algorithm>
 #include <map>
