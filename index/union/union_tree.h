@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "index/layer/layer_index.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 
@@ -51,9 +51,6 @@ struct UnionDirent {
   std::string_view name;
   uint32_t inode = 0;
 };
-
-/// Receives warnings about entries that were ignored (invalid markers, dangling hardlinks...).
-using WarningSink = std::function<void(const std::string&)>;
 
 /// The immutable union of an image's layers.
 class UnionTree {
