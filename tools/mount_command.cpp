@@ -20,7 +20,7 @@
 #include "fs/daemon_log.h"
 #include "fs/fuse_adapter.h"
 #include "fs/mount_session.h"
-#include "index/cache/layer_loading.h"
+#include "index/view/layer_loading.h"
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/index_progress.h"

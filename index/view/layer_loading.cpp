@@ -1,4 +1,4 @@
-#include "index/cache/layer_loading.h"
+#include "index/view/layer_loading.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
