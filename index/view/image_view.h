@@ -23,9 +23,6 @@ struct ImageView {
   std::shared_ptr<const UnionTree> tree;
 };
 
-/// Splits "FILE:TAG" when FILE exists and the whole argument does not.
-std::pair<std::string, std::string> SplitImageArgument(const std::string& argument);
-
 /// Opens `path` and builds its union view. Throws Error.
 ImageView OpenImageView(const std::string& path, const ViewOptions& options);
 
