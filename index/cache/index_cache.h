@@ -40,7 +40,7 @@
 #include <string>
 
 #include "index/layer/layer_index.h"
-#include "index/union/union_tree.h"
+#include "layers/base/error.h"
 #include "layers/image/archive_index.h"
 #include "layers/image/image.h"
 #include "layers/stream/decode_pass.h"

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "index/layer/layer_index.h"
-#include "index/union/union_tree.h"
+#include "layers/base/error.h"
 #include "layers/image/image.h"
 #include "layers/stream/decode_pass.h"
 

@@ -1,6 +1,7 @@
-// The mutable phase of the union, internal to index/: a tree of nodes that the layers are applied
-// to one by one (union_builder.cpp, union_links.cpp), then frozen into a UnionTree
-// (union_freeze.cpp). The rules and the algorithm are described at the top of union_tree.cpp.
+// How the union of an image's layers is built: BuildUnionTree, and the mutable phase behind it, a
+// tree of nodes that the layers are applied to one by one (union_builder.cpp, union_links.cpp),
+// then frozen into a UnionTree (union_freeze.cpp). The rules and the algorithm are described at
+// the top of union_builder.cpp.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,11 @@
 #include "index/union/union_tree.h"
 
 namespace imgmount {
+
+/// Applies `layers` bottom (index 0) to top by the union rules (docs/ARCHITECTURE.md) and returns
+/// the frozen union; ignored entries are reported to `warn`. Throws Error.
+std::shared_ptr<const UnionTree> BuildUnionTree(
+    std::vector<std::shared_ptr<const LayerIndex>> layers, const WarningSink& warn = {});
 
 /// What a member's path makes of it, judged by its names alone (before any link handling).
 enum class PathKind : uint8_t {

@@ -1,59 +1,12 @@
-// The union of an image's layers (the union rules of docs/ARCHITECTURE.md: OCI image-spec layer.md with overlayfs
-// semantics), built once into an immutable tree.
-//
-// Layers are applied bottom (index 0) to top onto a mutable tree whose nodes are inodes: a node
-// is backed by one tar member (layer, member index) or is an implied directory, and a directory
-// maps names to nodes (std::map: ordered, and immune to crafted hash collisions). The root
-// starts as an implied directory 0755 root:root mtime 0; a root member "" (a directory) in any
-// layer gives it its attributes, the topmost one winning. Each layer is applied in three phases.
-//
-// Every member is first classified by the names in its path alone, before any link handling,
-// since docker and buildah store whiteouts as hardlinks or mode-0 files (union_paths.cpp):
-// ".wh..wh..opq" is an opaque marker; ".wh..wh.plnk", ".wh..wh.aufs", ".wh..wh.orph" and all
-// below them are AUFS metadata, hidden; a bare ".wh." is invalid; any other ".wh.NAME" is a
-// whiteout of NAME (so ".wh..wh..opqX" whites out ".wh..opqX", a name never served). A member
-// with a ".wh." component above its last one is never served; so is one whose name the kernel
-// would not serve (empty, ".", "..", NUL, over 255 bytes). Markers are never served.
-//
-// A. Markers act on the lower state only (the layers below; nothing of this layer is applied
-//    yet), which makes their position in the tar irrelevant. DIR/.wh..wh..opq drops all
-//    children of DIR, DIR/.wh.NAME drops DIR/NAME with its subtree, if DIR exists as a directory
-//    when walked without following symlinks; otherwise the marker has nothing to hide.
-// B. The entries are applied in tar order. Parent directories are made to exist: a missing one
-//    is implied (0755, root:root, the mtime of the entry that implied it) and a non-directory in
-//    the way, lower or from this layer, is replaced by an implied directory: the union never
-//    follows symlinks. A directory over a directory merges (the children stay) and takes the
-//    new attributes; anything else replaces whatever was at the path, whole subtree included.
-//    So within a layer the last duplicate wins, whatever the types.
-//    A hardlink becomes one more name of the node at its target path at that moment (lower
-//    layers after phase A, plus this layer's entries so far): it shares the inode as of its own
-//    layer, and a later replacement of the target path gives that path a new node while the
-//    link keeps the old one. A link whose target is not there yet holds its name as a
-//    placeholder and is resolved at the end of phase B (tar may store the target later); a link
-//    that is still unresolved, or whose target is a directory or a marker name, is dropped with
-//    a warning, and what was at its path stays replaced (union_links.cpp).
-// C. A marker whose parent directory does not exist as a directory after B implies it (0755,
-//    root:root, the marker's mtime), as the directory holding the marker exists in that layer:
-//    an opaque marker under a lower symlink yields an empty directory. Except: when the first
-//    non-directory on the way was put there by this very layer, the marker is ignored (umoci
-//    writes whiteouts below paths that the same layer turned into files).
-//
-// The same layer twice in one image is simply applied twice. Finally the tree is frozen
-// (union_freeze.cpp): inode ids are assigned depth first in name order, so they are stable;
-// nlink counts a node's names (directories: 2 + subdirectories). Reads are in union_read.cpp.
+// Lookups in the frozen union tree: directory entries, paths, inode numbers and members. How
+// the tree is built is described at the top of union_builder.cpp; reads are in union_read.cpp.
 #include "index/union/union_tree.h"
 
 #include <algorithm>
 
 #include "index/union/inode_numbers.h"
-#include "index/union/union_builder.h"
 
 namespace imgmount {
-
-std::shared_ptr<const UnionTree> UnionTree::Build(
-    std::vector<std::shared_ptr<const LayerIndex>> layers, const WarningSink& warn) {
-  return UnionBuilder(std::move(layers), warn).ApplyAllAndFreeze();
-}
 
 std::span<const UnionDirent> UnionTree::children(uint32_t dir) const {
   if (dir >= inodes_.size() || inodes_[dir].type != MemberType::kDirectory) return {};

@@ -1,10 +1,9 @@
-// The union view of an image's layers as one immutable tree (see union_tree.cpp for the rules).
-// Ids are indices: inode id 0 is the root; FUSE inode numbers are in inode_numbers.h. Nothing
-// changes after Build.
+// The union view of an image's layers as one immutable tree, as the builder leaves it
+// (union_builder.h; the rules are at the top of union_builder.cpp). Ids are indices: inode id 0
+// is the root; FUSE inode numbers are in inode_numbers.h. Nothing changes once it is built.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -13,6 +12,7 @@
 #include <vector>
 
 #include "index/layer/layer_index.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 
@@ -52,18 +52,11 @@ struct UnionDirent {
   uint32_t inode = 0;
 };
 
-/// Receives warnings about entries that were ignored (invalid markers, dangling hardlinks...).
-using WarningSink = std::function<void(const std::string&)>;
-
 /// The immutable union of an image's layers.
 class UnionTree {
  public:
   /// Id of the root directory.
   static constexpr uint32_t kRoot = 0;
-
-  /// Applies `layers` bottom (index 0) to top by the union rules (docs/ARCHITECTURE.md).
-  static std::shared_ptr<const UnionTree> Build(
-      std::vector<std::shared_ptr<const LayerIndex>> layers, const WarningSink& warn = {});
 
   /// Number of inodes; ids are 0 .. inode_count()-1.
   size_t inode_count() const { return inodes_.size(); }

@@ -12,7 +12,7 @@
 
 #include "index/cache/content_hash_file.h"
 #include "index/layer/layer_index.h"
-#include "index/union/union_tree.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 

@@ -13,8 +13,8 @@
 #include <map>
 #include <optional>
 
-#include "index/cache/layer_loading.h"
 #include "index/union/union_builder.h"
+#include "index/view/layer_loading.h"
 #include "layers/base/error.h"
 #include "layers/source/page_buffer.h"
 #include "layers/stream/span_cache.h"

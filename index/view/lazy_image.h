@@ -15,8 +15,11 @@
 
 #include "index/cache/index_cache.h"
 #include "index/union/layer_view.h"
-#include "index/view/image_view.h"
+#include "index/union/union_tree.h"
+#include "index/view/view_options.h"
 #include "layers/base/error.h"
+#include "layers/image/image.h"
+#include "layers/image/image_files.h"
 
 namespace imgmount {
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cerrno>
+#include <functional>
 #include <stdexcept>
 #include <string>
 
@@ -41,6 +42,9 @@ class Error : public std::runtime_error {
   ErrorKind kind_;
   int errno_;
 };
+
+/// Receives warning sentences (ignored members, cache trouble, ...) that do not stop the work.
+using WarningSink = std::function<void(const std::string&)>;
 
 /// An error caught on one thread, kept as plain data so that other threads throw their own copy
 /// of it (an exception object is never shared between threads).

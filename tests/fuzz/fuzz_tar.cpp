@@ -9,6 +9,7 @@
 
 #include "index/cache/index_file.h"
 #include "index/layer/tar_indexer.h"
+#include "index/union/union_builder.h"
 #include "index/union/union_tree.h"
 #include "layers/base/error.h"
 #include "layers/source/basic_sources.h"
@@ -71,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   imgmount::fuzz::RoundTrip(*index);
   try {
-    imgmount::fuzz::ReadUnion(*UnionTree::Build({index}, [](const std::string&) {}));
-    imgmount::fuzz::ReadUnion(*UnionTree::Build({index, index}, [](const std::string&) {}));
+    imgmount::fuzz::ReadUnion(*BuildUnionTree({index}, [](const std::string&) {}));
+    imgmount::fuzz::ReadUnion(*BuildUnionTree({index, index}, [](const std::string&) {}));
   } catch (const Error& e) {
     imgmount::fuzz::NoteExpected(e.what());
   }

@@ -11,6 +11,7 @@
 
 #include "index/layer/layer_index.h"
 #include "index/layer/tar_indexer.h"
+#include "index/union/union_builder.h"
 #include "index/union/union_tree.h"
 #include "layers/base/error.h"
 #include "tests/unit/test_index_cache_images.h"
@@ -97,12 +98,12 @@ TEST_CASE("an image whose layers hold more entries in all than the limit is refu
   auto upper = make("b", 15);
   {
     EntryLimit limit("31");
-    auto tree = UnionTree::Build({lower, upper});
+    auto tree = BuildUnionTree({lower, upper});
     REQUIRE(tree->inode_count() == 31);
   }
   EntryLimit limit("30");
   try {
-    UnionTree::Build({lower, upper});
+    BuildUnionTree({lower, upper});
     FAIL("built a union past the entry limit");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::kBadImage);

@@ -10,12 +10,11 @@
 
 #include "index/cache/index_cache.h"
 #include "index/layer/layer_index.h"
+#include "index/view/view_options.h"
 #include "layers/image/image.h"
 #include "layers/image/image_files.h"
 
 namespace imgmount {
-
-struct ViewOptions;
 
 /// "layer N (sha256:ab12..)" for the layer at `position` (0 = bottom).
 std::string LayerName(size_t position, const LayerBlob& blob);

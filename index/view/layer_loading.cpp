@@ -1,4 +1,4 @@
-#include "index/cache/layer_loading.h"
+#include "index/view/layer_loading.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -9,7 +9,6 @@
 #include <cstdlib>
 
 #include "index/layer/tar_indexer.h"
-#include "index/view/image_view.h"
 #include "layers/base/error.h"
 #include "layers/image/tar_files.h"
 #include "layers/source/basic_sources.h"
