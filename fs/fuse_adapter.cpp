@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-#include "index/member_data.h"
-#include "index/mount_status.h"
-#include "layers/error.h"
+#include "fs/open_file.h"
+#include "index/view/mount_status.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 namespace {
@@ -153,6 +153,13 @@ void OpReadlink(fuse_req_t req, fuse_ino_t ino) {
   });
 }
 
+// The per-open state behind fi->fh (set by open for a regular file, else 0).
+const OpenFile* OpenFileOf(const fuse_file_info* fi) {
+  return fi != nullptr ? reinterpret_cast<const OpenFile*>(fi->fh) : nullptr;
+}
+
+// Resolves the inode once: a regular file's reads and lseeks are served from the OpenFile put in
+// fi->fh, which release deletes. Other nodes open with fh 0, and their reads answer EINVAL.
 void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
   Guard(req, [&] {
     std::optional<Node> node = FindOrReply(req, ino);
@@ -161,22 +168,28 @@ void OpOpen(fuse_req_t req, fuse_ino_t ino, fuse_file_info* fi) {
       return static_cast<void>(fuse_reply_err(req, EROFS));
     }
     if (node->type == MemberType::kDirectory) return static_cast<void>(fuse_reply_err(req, EISDIR));
+    std::unique_ptr<OpenFile> file;
+    if (node->type == MemberType::kRegular && node->layer && node->member != kNoIndex) {
+      file = std::make_unique<OpenFile>(node->layer, node->member);
+    }
+    fi->fh = reinterpret_cast<uint64_t>(file.get());
     fi->keep_cache = 1;
-    fuse_reply_open(req, fi);
+    // A failed reply (the open was interrupted) is followed by no release: the state goes now.
+    if (fuse_reply_open(req, fi) == 0) static_cast<void>(file.release());
   });
 }
 
-void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file_info*) {
+void OpRelease(fuse_req_t req, fuse_ino_t, fuse_file_info* fi) {
+  delete OpenFileOf(fi);
+  fuse_reply_err(req, 0);
+}
+
+void OpRead(fuse_req_t req, fuse_ino_t, size_t size, off_t offset, fuse_file_info* fi) {
   Guard(req, [&] {
-    std::optional<Node> node = FindOrReply(req, ino);
-    if (!node) return;
-    std::optional<TarMember> m = MemberOf(*node);
-    if (node->type != MemberType::kRegular || !m) {
-      return static_cast<void>(fuse_reply_err(req, EINVAL));
-    }
-    if (offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
+    const OpenFile* file = OpenFileOf(fi);
+    if (file == nullptr || offset < 0) return static_cast<void>(fuse_reply_err(req, EINVAL));
     // A read of a compressed layer is sent from its decoded spans, not copied first.
-    if (auto lent = LendMemberData(*node->layer, *m, static_cast<uint64_t>(offset), size)) {
+    if (auto lent = file->Lend(static_cast<uint64_t>(offset), size)) {
       std::array<iovec, kMaxLentPieces> pieces{};
       for (size_t i = 0; i < lent->pieces.size(); ++i) {
         std::span<const std::byte> bytes = lent->pieces[i].bytes;
@@ -186,8 +199,7 @@ void OpRead(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, fuse_file
       return;
     }
     auto buffer = std::make_unique_for_overwrite<std::byte[]>(size);
-    size_t got = ReadMemberData(*node->layer, *m, static_cast<uint64_t>(offset),
-                                std::span(buffer.get(), size));
+    size_t got = file->Read(static_cast<uint64_t>(offset), std::span(buffer.get(), size));
     fuse_reply_buf(req, reinterpret_cast<const char*>(buffer.get()), got);
   });
 }
@@ -287,8 +299,8 @@ constexpr std::string_view kLayerAttribute = "user.imgmount.layer";
 // Name of the root's attribute that tells how far the indexing is ("complete" at the end).
 constexpr std::string_view kProgressAttribute = "user.imgmount.progress";
 
-// Name of the root's attribute that tells the same for programs (index/mount_status.h), read by
-// `imgmount status`.
+// Name of the root's attribute that tells the same for programs (index/view/mount_status.h), read
+// by `imgmount status`.
 constexpr std::string_view kStatusAttribute = "user.imgmount.status";
 
 // "complete", "failed: WHY", or "indexing" and a line per layer: "layer K: DONE/TOTAL STATE".
@@ -362,20 +374,15 @@ void OpListxattr(fuse_req_t req, fuse_ino_t ino, size_t size) {
   });
 }
 
-void OpLseek(fuse_req_t req, fuse_ino_t ino, off_t off, int whence, fuse_file_info*) {
+void OpLseek(fuse_req_t req, fuse_ino_t, off_t off, int whence, fuse_file_info* fi) {
   Guard(req, [&] {
-    std::optional<Node> node = FindOrReply(req, ino);
-    if (!node) return;
-    if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0) {
+    const OpenFile* file = OpenFileOf(fi);
+    if ((whence != SEEK_DATA && whence != SEEK_HOLE) || off < 0 || file == nullptr) {
       return static_cast<void>(fuse_reply_err(req, EINVAL));
     }
-    std::optional<TarMember> m = MemberOf(*node);
-    if (node->type != MemberType::kRegular || !m) {
-      return static_cast<void>(fuse_reply_err(req, EINVAL));
-    }
-    uint64_t size = m->size;
+    uint64_t size = file->size();
     if (static_cast<uint64_t>(off) >= size) return static_cast<void>(fuse_reply_err(req, ENXIO));
-    auto found = SeekMemberData(*node->layer, *m, static_cast<uint64_t>(off), whence == SEEK_DATA);
+    auto found = file->Seek(static_cast<uint64_t>(off), whence == SEEK_DATA);
     if (!found) {
       if (whence == SEEK_DATA) return static_cast<void>(fuse_reply_err(req, ENXIO));
       found = size;
@@ -434,6 +441,7 @@ fuse_lowlevel_ops MakeOperations() {
   ops.readlink = OpReadlink;
   ops.open = OpOpen;
   ops.read = OpRead;
+  ops.release = OpRelease;
   ops.opendir = OpOpendir;
   ops.readdir = OpReaddir;
   ops.readdirplus = OpReaddirplus;

@@ -1,5 +1,6 @@
 // The FUSE low-level operations of imgmount, serving an image read-only: from its union tree once
-// built, and from the layers indexed so far before that (node_source.h).
+// built, and from the layers indexed so far before that (node_source.h). Open resolves a regular
+// file once into the per-open state its reads and lseeks are served from (open_file.h).
 #pragma once
 
 #include <memory>

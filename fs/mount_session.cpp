@@ -2,11 +2,26 @@
 #include "fs/mount_session.h"
 
 #include <fuse3/fuse_lowlevel.h>
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/lsan_interface.h>
+#endif
 
 #include "fs/fuse_adapter.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
+namespace {
+
+// On the address-sanitizer build, reports what the served requests left allocated and
+// unreachable (a per-open state no release freed): the daemon ends with _exit, which skips the
+// leak check LeakSanitizer makes at exit. Elsewhere it does nothing.
+void CheckLeaksOfRequests() {
+#if defined(__SANITIZE_ADDRESS__)
+  __lsan_do_recoverable_leak_check();
+#endif
+}
+
+}  // namespace
 
 MountSession::MountSession(std::shared_ptr<LazyImage> image, const MountOptions& options)
     : context_(std::make_unique<FsContext>()) {
@@ -49,6 +64,7 @@ MountSession::~MountSession() {
   if (signals_set_) fuse_remove_signal_handlers(session_);
   fuse_session_unmount(session_);
   fuse_session_destroy(session_);
+  CheckLeaksOfRequests();
 }
 
 int MountSession::Serve() {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "index/lazy_image.h"
+#include "index/view/lazy_image.h"
 
 struct fuse_session;
 

@@ -4,10 +4,10 @@
 
 #include <vector>
 
-#include "index/inode_numbers.h"
-#include "index/lazy_resolver.h"
-#include "index/member_data.h"
-#include "layers/error.h"
+#include "index/layer/member_data.h"
+#include "index/union/inode_numbers.h"
+#include "index/union/lazy_resolver.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 

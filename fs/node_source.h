@@ -14,7 +14,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "index/lazy_image.h"
+#include "index/view/lazy_image.h"
 
 namespace imgmount {
 

@@ -1,5 +1,6 @@
 #include "tools/cli_common.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -7,10 +8,22 @@
 #include <iostream>
 #include <mutex>
 
-#include "index/cache_dir.h"
-#include "layers/error.h"
+#include "index/cache/cache_dir.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
+
+ImageArgument SplitImageArgument(const std::string& argument) {
+  struct stat st {};
+  if (::stat(argument.c_str(), &st) == 0) return {argument, ""};
+  // "x.tar:app:2" names image "app:2" of x.tar: the file is the shortest existing prefix.
+  for (size_t colon = argument.find(':'); colon != std::string::npos;
+       colon = argument.find(':', colon + 1)) {
+    std::string file = argument.substr(0, colon);
+    if (colon > 0 && ::stat(file.c_str(), &st) == 0) return {file, argument.substr(colon + 1)};
+  }
+  return {argument, ""};
+}
 
 bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out) {
   const std::string& arg = args[i];

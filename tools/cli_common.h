@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "index/image_view.h"
+#include "index/view/image_view.h"
 
 namespace imgmount {
 
@@ -22,6 +22,18 @@ struct ImageArgs {
   /// -v/--verbose: say where each layer's index came from.
   bool verbose = false;
 };
+
+/// An image argument split into the image file and the name of an image in it.
+struct ImageArgument {
+  /// The image file or directory.
+  std::string file;
+  /// The name or tag after the colon ("app:2" of "x.tar:app:2"); "" if none was given.
+  std::string tag;
+};
+
+/// Splits "FILE:TAG" when FILE exists and the whole argument does not; the file is the shortest
+/// existing prefix ending before a colon.
+ImageArgument SplitImageArgument(const std::string& argument);
 
 /// Consumes argv[i] (and its value) if it is --platform, --image, --upto, -q/--quiet,
 /// --cache-dir, --no-cache or -v/--verbose; returns false if it is none of them. Throws kUsage on

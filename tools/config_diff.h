@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "layers/image.h"
+#include "layers/image/image.h"
 #include "tools/json_output.h"
 
 namespace imgmount {

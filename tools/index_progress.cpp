@@ -14,20 +14,19 @@ constexpr const char* kStateLetters = "qirf";  // queued, indexing, ready, faile
 }  // namespace
 
 std::string EncodeProgress(const std::vector<LayerProgress>& layers) {
-  std::string line = "P";
+  std::string out;
   for (const LayerProgress& layer : layers) {
-    char text[96];
-    std::snprintf(text, sizeof text, " %c,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
-                  kStateLetters[static_cast<int>(layer.state)], layer.done, layer.total,
-                  static_cast<uint64_t>(layer.seconds * 1000));
-    line += text;
+    char field[96];
+    std::snprintf(field, sizeof field, "%s%c,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+                  out.empty() ? "" : " ", kStateLetters[static_cast<int>(layer.state)], layer.done,
+                  layer.total, static_cast<uint64_t>(layer.seconds * 1000));
+    out += field;
   }
-  return line + "\n";
+  return out;
 }
 
-std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& line) {
-  if (line.empty() || line[0] != 'P') return std::nullopt;
-  std::istringstream in(line.substr(1));
+std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& text) {
+  std::istringstream in(text);
   std::vector<LayerProgress> layers;
   std::string field;
   while (in >> field) {

@@ -1,5 +1,5 @@
-// Indexing progress of a mount: sent by the mount process to the command that started it, one
-// line per report, and drawn on a terminal as one line per layer.
+// Indexing progress of a mount: sent by the mount process to the command that started it as the
+// text of its progress reports (mount_report.h), and drawn on a terminal as one line per layer.
 #pragma once
 
 #include <cstdio>
@@ -8,15 +8,16 @@
 #include <string>
 #include <vector>
 
-#include "index/lazy_image.h"
+#include "index/view/lazy_image.h"
 
 namespace imgmount {
 
-/// One report as a line: "P" then " STATE,DONE,TOTAL,MILLISECONDS" per layer position, "\n".
+/// The text of a progress report (MountReport::kProgress, mount_report.h):
+/// "STATE,DONE,TOTAL,MILLISECONDS" per layer position, separated by spaces.
 std::string EncodeProgress(const std::vector<LayerProgress>& layers);
 
-/// The report in `line` (without its newline), or nullopt if it is not one.
-std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& line);
+/// The layers of a progress report's `text`, or nullopt if it is not one.
+std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& text);
 
 /// Picks out, from successive reports, the layer failures not seen before.
 class FailureTracker {

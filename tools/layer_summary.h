@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "index/image_view.h"
+#include "index/view/image_view.h"
 
 namespace imgmount {
 

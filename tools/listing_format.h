@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "index/union_tree.h"
+#include "index/union/union_tree.h"
 
 namespace imgmount {
 

@@ -1,10 +1,10 @@
 // `imgmount IMAGE MOUNTPOINT`. Without -f the work happens in a child process that reads the
-// manifests and mounts the image, then tells the waiting parent "O" (or the error) through a pipe
-// and goes on serving in the background while its layers are indexed. The parent returns once
-// the mount is usable; on a terminal, or with --wait, it first follows the indexing until it
-// ends or a layer fails (then it exits with that layer's error; --wait also unmounts). Whatever
-// fails once nobody listens any more goes to syslog (fs/daemon_log.h), and `imgmount status`
-// asks the mount itself.
+// manifests and mounts the image, then tells the waiting parent it is mounted (or the error)
+// through a pipe and goes on serving in the background while its layers are indexed. The parent
+// returns once the mount is usable; on a terminal, or with --wait, it first follows the indexing
+// until it ends or a layer fails (then it exits with that layer's error; --wait also unmounts).
+// Whatever fails once nobody listens any more goes to syslog (fs/daemon_log.h), and `imgmount
+// status` asks the mount itself.
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,10 +20,11 @@
 #include "fs/daemon_log.h"
 #include "fs/fuse_adapter.h"
 #include "fs/mount_session.h"
-#include "index/layer_loading.h"
-#include "layers/error.h"
+#include "index/view/layer_loading.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/index_progress.h"
+#include "tools/mount_report.h"
 #include "tools/mount_table.h"
 #include "tools/verbs.h"
 
@@ -156,22 +157,6 @@ bool Send(int fd, const std::string& message) {
   return true;
 }
 
-// One line of the report protocol: KIND, a space, the text with newlines flattened.
-std::string ReportLine(char kind, std::string text) {
-  for (char& c : text) {
-    if (c == '\n') c = ' ';
-  }
-  return std::string(1, kind) + " " + text + "\n";
-}
-
-// "E <exit code> <message>": the mount failed, or (kind 'F') the indexing after it.
-std::string FailureLine(char kind, const std::exception& e) {
-  const auto* error = dynamic_cast<const Error*>(&e);
-  int code = ExitCodeFor(error != nullptr ? error->kind() : ErrorKind::kInternal);
-  std::string text = error != nullptr ? e.what() : std::string("internal error: ") + e.what();
-  return ReportLine(kind, std::to_string(code) + " " + text);
-}
-
 void Detach() {
   int null = ::open("/dev/null", O_RDWR);
   if (null >= 0) {
@@ -183,18 +168,18 @@ void Detach() {
   if (::chdir("/") != 0) return;
 }
 
-// "F <code> <message>" for the first failure of `image`.
-std::string FirstFailureLine(const LazyImage& image) {
+// The kIndexingFailed report of the first failure of `image`.
+std::string FirstFailureReport(const LazyImage& image) {
   try {
     image.FirstFailure()->Throw();
   } catch (const std::exception& e) {
-    return FailureLine('F', e);
+    return EncodeReport(MountReport::kIndexingFailed, FailureText(e));
   }
 }
 
 // Follows the indexing of `image` in the mount process until it ends. Progress reports go to
-// `fd` while the command that started the mount reads them, and then "D" (the tree is built) or,
-// as soon as anything failed, "F <code> <message>". Every failure is also logged to syslog,
+// `fd` while the command that started the mount reads them, and then kIndexed (the tree is
+// built) or, as soon as anything failed, kIndexingFailed. Every failure is also logged to syslog,
 // naming the mountpoint and the image (`where`), since nobody may be watching any more.
 void WatchIndexing(const LazyImage& image, int fd, const std::string& where) {
   bool listening = true;
@@ -208,12 +193,14 @@ void WatchIndexing(const LazyImage& image, int fd, const std::string& where) {
       LogDaemon(LogLevel::kError,
                 where + ": " + error + "; paths that need this layer fail with EIO");
     }
-    if (listening) listening = Send(fd, EncodeProgress(progress));
+    if (listening) {
+      listening = Send(fd, EncodeReport(MountReport::kProgress, EncodeProgress(progress)));
+    }
     if (failure && !failures.Seen(failure->message())) {
       LogDaemon(LogLevel::kError, where + ": " + failure->message());  // not a layer's: the tree's
     }
     if (listening && (failure || finished)) {
-      Send(fd, failure ? FirstFailureLine(image) : "D\n");
+      Send(fd, failure ? FirstFailureReport(image) : EncodeReport(MountReport::kIndexed));
       listening = false;
       ::close(fd);
     }
@@ -222,7 +209,7 @@ void WatchIndexing(const LazyImage& image, int fd, const std::string& where) {
   if (listening) ::close(fd);
 }
 
-// Opens the image and mounts it; warnings and notes go to `fd` as report lines ("W", "N"), and
+// Opens the image and mounts it; warnings and notes go to `fd` as reports (kWarning, kNote), and
 // warnings to syslog once nobody reads them.
 std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
                                            std::shared_ptr<LazyImage>& image) {
@@ -231,11 +218,14 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   if (args.image.view.warn) {
     std::string where = args.mount.mountpoint + " (" + args.mount.image_name + ")";
     args.image.view.warn = [fd, where](const std::string& m) {
-      if (!Send(fd, ReportLine('W', m))) LogDaemon(LogLevel::kWarning, where + ": " + m);
+      if (!Send(fd, EncodeReport(MountReport::kWarning, m)))
+        LogDaemon(LogLevel::kWarning, where + ": " + m);
     };
   }
   if (args.image.view.info) {
-    args.image.view.info = [fd](const std::string& m) { Send(fd, ReportLine('N', m)); };
+    args.image.view.info = [fd](const std::string& m) {
+      Send(fd, EncodeReport(MountReport::kNote, m));
+    };
   }
   image = LazyImage::Open(file, args.image.view);
   auto session = StartSession(image, args);
@@ -243,7 +233,7 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   for (uint32_t k = 0; k < image->layer_count(); ++k) {
     labels += (k == 0 ? "" : "\t") + LayerName(k, image->image().layers[k]);
   }
-  Send(fd, ReportLine('L', labels));
+  Send(fd, EncodeReport(MountReport::kLayerLabels, labels));
   return session;
 }
 
@@ -262,7 +252,7 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   ::_exit(result);
 }
 
-// The mount process: mounts, says "OK" (or why not) through `report_fd`, and serves. The layers
+// The mount process: mounts, says kMounted (or why not) through `report_fd`, and serves. The layers
 // go on being indexed in the background, their progress reported until the indexing ends.
 [[noreturn]] void RunChild(MountArgs& args, int report_fd) {
   ::setsid();
@@ -273,10 +263,10 @@ std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
   try {
     session = OpenAndMount(args, report_fd, image);
   } catch (const std::exception& e) {
-    Send(report_fd, FailureLine('E', e));
+    Send(report_fd, EncodeReport(MountReport::kMountFailed, FailureText(e)));
     ::_exit(1);
   }
-  Send(report_fd, "O\n");
+  Send(report_fd, EncodeReport(MountReport::kMounted));
   Detach();
   std::string where = args.mount.mountpoint + " (" + args.mount.image_name + ")";
   std::thread reporter([image, report_fd, where] { WatchIndexing(*image, report_fd, where); });
@@ -317,12 +307,11 @@ class LineReader {
   std::string buffer_;
 };
 
-// Prints "imgmount: MESSAGE" and returns the exit code of a "<code> <message>" text.
+// Prints "imgmount: MESSAGE" of a failure report's text and returns its exit code.
 int ReportFailure(const std::string& text) {
-  size_t space = text.find(' ');
-  std::fprintf(stderr, "imgmount: %s\n", text.substr(space + 1).c_str());
-  int code = std::atoi(text.substr(0, space).c_str());
-  return code != 0 ? code : ExitCodeFor(ErrorKind::kInternal);
+  ReceivedFailure failure = DecodeFailureText(text);
+  std::fprintf(stderr, "imgmount: %s\n", failure.message.c_str());
+  return failure.exit_code;
 }
 
 std::string ChildEnd(pid_t child) {
@@ -342,18 +331,19 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
   std::vector<std::string> labels;
   std::unique_ptr<ProgressDisplay> display;
   while (std::optional<std::string> line = reader.Next()) {
-    if (line->empty()) continue;
-    std::string text = line->size() > 2 ? line->substr(2) : "";
-    switch ((*line)[0]) {
-      case 'W':
+    std::optional<ReceivedReport> report = DecodeReport(*line);
+    if (!report) continue;
+    const std::string& text = report->text;
+    switch (report->kind) {
+      case MountReport::kWarning:
         PrintWarning(text);
         if (display) display->Restart();
         break;
-      case 'N':
+      case MountReport::kNote:
         PrintNote(text);
         if (display) display->Restart();
         break;
-      case 'L':
+      case MountReport::kLayerLabels:
         labels.clear();
         for (size_t at = 0; at <= text.size();) {
           size_t tab = std::min(text.find('\t', at), text.size());
@@ -361,11 +351,11 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
           at = tab + 1;
         }
         break;
-      case 'E':
+      case MountReport::kMountFailed:
         ::close(report_fd);
         ChildEnd(child);
         return ReportFailure(text);
-      case 'O':
+      case MountReport::kMounted:
         mounted = true;
         if (!watch) {
           ::close(report_fd);
@@ -379,15 +369,15 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
           display = std::make_unique<ProgressDisplay>(stderr, labels);
         }
         break;
-      case 'P':
+      case MountReport::kProgress:
         if (display) {
-          if (auto progress = DecodeProgress(*line)) display->Show(*progress);
+          if (auto progress = DecodeProgress(text)) display->Show(*progress);
         }
         break;
-      case 'D':
+      case MountReport::kIndexed:
         ::close(report_fd);
         return 0;
-      case 'F': {
+      case MountReport::kIndexingFailed: {
         ::close(report_fd);
         int code = ReportFailure(text);
         if (args.wait) {
@@ -404,8 +394,6 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
         }
         return code;
       }
-      default:
-        break;
     }
   }
   ::close(report_fd);

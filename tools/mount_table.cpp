@@ -9,7 +9,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "layers/error.h"
+#include "layers/base/error.h"
 
 namespace imgmount {
 namespace {

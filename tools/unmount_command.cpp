@@ -7,7 +7,7 @@
 #include <cstring>
 #include <iostream>
 
-#include "layers/error.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/mount_table.h"
 #include "tools/verbs.h"

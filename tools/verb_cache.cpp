@@ -2,8 +2,8 @@
 #include <ctime>
 #include <iostream>
 
-#include "index/cache_admin.h"
-#include "layers/error.h"
+#include "index/cache/cache_admin.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"

@@ -4,8 +4,8 @@
 #include <iostream>
 #include <vector>
 
-#include "index/path_resolver.h"
-#include "layers/error.h"
+#include "index/union/path_resolver.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/verbs.h"
 

@@ -8,11 +8,11 @@
 #include <map>
 #include <optional>
 
-#include "index/path_history.h"
-#include "index/path_resolver.h"
-#include "index/tree_diff.h"
-#include "layers/error.h"
-#include "layers/tar_path.h"
+#include "index/union/path_history.h"
+#include "index/union/path_resolver.h"
+#include "index/view/tree_diff.h"
+#include "layers/base/error.h"
+#include "layers/base/member_path.h"
 #include "tools/cli_common.h"
 #include "tools/config_diff.h"
 #include "tools/json_output.h"

@@ -10,7 +10,7 @@
 #include <map>
 #include <vector>
 
-#include "layers/error.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/verbs.h"
 

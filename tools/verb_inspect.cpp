@@ -5,7 +5,7 @@
 #include <cstdio>
 #include <iostream>
 
-#include "layers/error.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"

@@ -4,10 +4,10 @@
 #include <iostream>
 #include <vector>
 
-#include "index/path_history.h"
-#include "index/path_resolver.h"
-#include "layers/error.h"
-#include "layers/tar_path.h"
+#include "index/union/path_history.h"
+#include "index/union/path_resolver.h"
+#include "layers/base/error.h"
+#include "layers/base/member_path.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/listing_format.h"

@@ -1,7 +1,7 @@
 // `imgmount status [--json] [MNT...]`: this machine's imgmount mounts (those of this mount
 // namespace, from /proc/self/mountinfo: type fuse.imgmount), each asked for its state through
-// the "user.imgmount.status" attribute of its root (index/mount_status.h). A mount whose daemon
-// is gone is failed; one that does not let this user ask (another user's mount without
+// the "user.imgmount.status" attribute of its root (index/view/mount_status.h). A mount whose
+// daemon is gone is failed; one that does not let this user ask (another user's mount without
 // allow_other) or does not answer the attribute (an older imgmount) is unknown.
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -14,8 +14,8 @@
 #include <iostream>
 #include <optional>
 
-#include "index/mount_status.h"
-#include "layers/error.h"
+#include "index/view/mount_status.h"
+#include "layers/base/error.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/mount_table.h"

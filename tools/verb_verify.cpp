@@ -12,11 +12,12 @@
 #include <iostream>
 #include <optional>
 
-#include "layers/basic_sources.h"
-#include "layers/decode_pass.h"
-#include "layers/digest.h"
-#include "layers/error.h"
-#include "layers/hasher.h"
+#include "layers/base/digest.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/source/basic_sources.h"
+#include "layers/source/source_digest.h"
+#include "layers/stream/decode_pass.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"
@@ -152,7 +153,7 @@ std::string UndecodableBecause(SourcePtr blob, const std::string& name) {
   try {
     DecodeOptions options;
     options.hash = false;
-    auto pass = DecodePass::Start(blob, SniffCodec(*blob), name, options);
+    auto pass = StartDecodePass(blob, SniffCodec(*blob), name, options);
     std::vector<std::byte> buffer(1 << 20);
     while (pass->Read(buffer) > 0) {
     }
@@ -173,7 +174,7 @@ void CheckLayer(Checker& checker, const LayerBlob& layer, size_t number) {
   std::string stream_digest;
   std::string error;
   try {
-    auto pass = DecodePass::Start(layer.blob, SniffCodec(*layer.blob), name, options);
+    auto pass = StartDecodePass(layer.blob, SniffCodec(*layer.blob), name, options);
     std::vector<std::byte> buffer(1 << 20);
     while (pass->Read(buffer) > 0) {
     }

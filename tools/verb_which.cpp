@@ -3,9 +3,9 @@
 #include <cstdio>
 #include <iostream>
 
-#include "index/path_history.h"
-#include "layers/error.h"
-#include "layers/tar_path.h"
+#include "index/union/path_history.h"
+#include "layers/base/error.h"
+#include "layers/base/member_path.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Every input format of DESIGN.md section 1, with every layer compression, built by the
+# Every input format (docs/ARCHITECTURE.md, the inputs), with every layer compression, built by the
 # project's fixture builder from the same `sample` scenario, mounted and compared entry by entry
 # (type, mode, owner, size, sha256, link target, rdev, xattrs, hardlink groups, mtime) with the
 # oracle: `umoci raw unpack` of the sample written as an OCI layout. Also checks `imgmount ls`

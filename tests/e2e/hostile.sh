@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Hostile images (DESIGN.md section 6, issue 6): every case of tests/tools/hostile_images.py is a
+# Hostile images (untrusted input: docs/ARCHITECTURE.md): every case of tests/tools/hostile_images.py is a
 # complete image whose poison reaches the code it attacks. Each case has one expected outcome,
 # asserted both by `imgmount ls -R -a IMAGE /` and by a mount with --wait, every run under a time
 # limit:

@@ -3,7 +3,9 @@
 # indexed in the background. The base layer here is 2 GiB of zeros in a 2 MiB gzip blob, whose
 # indexing (inflate + SHA-256 of 2 GiB) takes seconds, while the top layer is tiny, so:
 #   - a file of the top layer reads back (and matches tar's copy) while the root's
-#     user.imgmount.progress attribute still says "indexing";
+#     user.imgmount.progress attribute still says "indexing"; a file opened then reads right
+#     once the whole index answers, and after a lower layer failed (reads use what open
+#     resolved);
 #   - a listing waits for the whole index, after which the attribute says "complete";
 #   - a base layer whose blob was changed: the top file still reads, listings fail with EIO, the
 #     attribute says "failed: ..." naming the layer; with --wait the command exits 4 or 5 (a
@@ -34,12 +36,15 @@ mkdir -p "$mnt"
 MOUNTS+=("$mnt")
 "$IMGMOUNT" --no-cache "$WORK/image" "$mnt" || fail "lazy mount failed"
 cmp -s "$mnt/app/server.js" "$WORK/top/app/server.js" || fail "top-layer file differs"
+exec 3< "$mnt/app/server.js"
 state=$(progress "$mnt")
 [[ $state == indexing* ]] || fail "expected the base layer still indexing after cat, got: $state"
 say "ok: top-layer file read while the base was indexing ($(head -2 <<< "$state" | tail -1))"
 listing=$(ls "$mnt" | tr '\n' ' ')
 [ "$listing" = "app big.bin " ] || fail "root listing: '$listing'"
 [ "$(progress "$mnt")" = complete ] || fail "after a listing: $(progress "$mnt")"
+cmp -s - "$WORK/top/app/server.js" <&3 || fail "a file opened while indexing reads wrong after it"
+exec 3<&-
 [ "$(ls "$mnt/app" | tr '\n' ' ')" = "README server.js " ] || fail "app/ listing: $(ls "$mnt/app")"
 [ "$(stat -c %s "$mnt/big.bin")" = 2147483648 ] || fail "big.bin size"
 cmp -s -n 1048576 "$mnt/big.bin" /dev/zero || fail "big.bin content"
@@ -50,11 +55,14 @@ unmount_image "$mnt"
 # 2. A changed base blob: the mount stays, only what needs the base fails.
 "$IMGMOUNT" --no-cache "$WORK/tampered" "$mnt" || fail "lazy mount of the tampered image failed"
 cmp -s "$mnt/app/server.js" "$WORK/top/app/server.js" || fail "tampered: top-layer file differs"
+exec 3< "$mnt/app/server.js"
 if ls "$mnt" > /dev/null 2> "$WORK/ls.err"; then fail "listing with a bad base layer succeeded"; fi
 grep -q "Input/output error" "$WORK/ls.err" || fail "bad base: expected EIO, got $(cat "$WORK/ls.err")"
+cmp -s - "$WORK/top/app/server.js" <&3 || fail "tampered: a file opened before the failure reads wrong"
+exec 3<&-
 state=$(progress "$mnt")
 [[ $state == failed:*"layer 1"* ]] || fail "bad base: progress says '$state'"
-say "ok: bad base layer: top file served, listings EIO ($state)"
+say "ok: bad base layer: top file served (also to an open made before the failure), listings EIO ($state)"
 unmount_image "$mnt"
 
 # 3. --wait reports the error with its exit code and leaves nothing mounted.

@@ -5,11 +5,11 @@
 #include <cstdint>
 #include <string>
 
-#include "index/tar_indexer.h"
-#include "layers/basic_sources.h"
-#include "layers/error.h"
-#include "layers/image.h"
-#include "layers/tar_files.h"
+#include "index/layer/tar_indexer.h"
+#include "layers/base/error.h"
+#include "layers/image/image.h"
+#include "layers/image/tar_files.h"
+#include "layers/source/basic_sources.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace imgmount::fuzz {

@@ -12,11 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "index/index_file.h"
-#include "index/union_tree.h"
-#include "layers/archive_index.h"
-#include "layers/error.h"
-#include "layers/section_file.h"
+#include "index/cache/index_file.h"
+#include "index/union/union_builder.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
+#include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/image/archive_index.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/temp_file.h"
 #include "tests/fuzz/zero_source.h"
@@ -61,7 +63,7 @@ void UseLayer(LayerIndexFile& file) {
   index->AttachStream(stream, file.stream.index, file.info.digests);
   for (uint32_t i = 0; i < index->size(); ++i) (void)index->member(i);
   try {
-    auto tree = UnionTree::Build({index}, [](const std::string&) {});
+    auto tree = BuildUnionTree({index}, [](const std::string&) {});
     std::vector<std::byte> buffer(512);
     for (uint32_t id = 0; id < tree->inode_count(); ++id) {
       auto member = tree->member(id);

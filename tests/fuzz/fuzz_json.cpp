@@ -13,9 +13,9 @@
 #include <string>
 #include <vector>
 
-#include "layers/error.h"
-#include "layers/hasher.h"
-#include "layers/image.h"
+#include "layers/base/error.h"
+#include "layers/base/hasher.h"
+#include "layers/image/image.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/memory_files.h"
 

@@ -7,11 +7,12 @@
 #include <string>
 #include <vector>
 
-#include "index/index_file.h"
-#include "index/tar_indexer.h"
-#include "index/union_tree.h"
-#include "layers/basic_sources.h"
-#include "layers/error.h"
+#include "index/cache/index_file.h"
+#include "index/layer/tar_indexer.h"
+#include "index/union/union_builder.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
 #include "tests/fuzz/fuzz_check.h"
 #include "tests/fuzz/temp_file.h"
 
@@ -71,8 +72,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   }
   imgmount::fuzz::RoundTrip(*index);
   try {
-    imgmount::fuzz::ReadUnion(*UnionTree::Build({index}, [](const std::string&) {}));
-    imgmount::fuzz::ReadUnion(*UnionTree::Build({index, index}, [](const std::string&) {}));
+    imgmount::fuzz::ReadUnion(*BuildUnionTree({index}, [](const std::string&) {}));
+    imgmount::fuzz::ReadUnion(*BuildUnionTree({index, index}, [](const std::string&) {}));
   } catch (const Error& e) {
     imgmount::fuzz::NoteExpected(e.what());
   }

@@ -10,12 +10,12 @@
 #include <string>
 #include <vector>
 
-#include "index/index_file.h"
-#include "index/tar_indexer.h"
-#include "layers/archive_index.h"
-#include "layers/basic_sources.h"
-#include "layers/tar_files.h"
-#include "layers/zstd_local_copy.h"
+#include "index/cache/index_file.h"
+#include "index/layer/tar_indexer.h"
+#include "layers/image/archive_index.h"
+#include "layers/image/tar_files.h"
+#include "layers/source/basic_sources.h"
+#include "layers/zstd/zstd_local_copy.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_writer.h"
 #include "tests/support/scenarios.h"

@@ -1,8 +1,8 @@
 // MemoryFiles: a missing path is kNotFound, as in the real containers.
 #include "tests/fuzz/memory_files.h"
 
-#include "layers/basic_sources.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
 
 namespace imgmount::fuzz {
 

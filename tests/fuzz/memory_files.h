@@ -5,7 +5,7 @@
 #include <map>
 #include <string>
 
-#include "layers/image_files.h"
+#include "layers/image/image_files.h"
 
 namespace imgmount::fuzz {
 

@@ -8,10 +8,11 @@
 #include <string>
 #include <vector>
 
-#include "layers/basic_sources.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
-#include "layers/zstd_local_copy.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/source/basic_sources.h"
+#include "layers/stream/span_cache.h"
+#include "layers/zstd/zstd_local_copy.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace imgmount::fuzz {
@@ -73,7 +74,7 @@ void CheckCodecPass(Codec codec, const uint8_t* data, size_t size) {
   SourcePtr stream;
   std::string output;
   try {
-    pass = DecodePass::Start(blob, codec, "fuzz blob", options);
+    pass = StartDecodePass(blob, codec, "fuzz blob", options);
     std::vector<std::byte> buffer(64u << 10);
     while (size_t n = pass->Read(buffer)) {
       output.append(reinterpret_cast<const char*>(buffer.data()), n);

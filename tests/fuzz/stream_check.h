@@ -6,7 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 
-#include "layers/decode_pass.h"
+#include "layers/stream/decode_pass.h"
 
 namespace imgmount::fuzz {
 

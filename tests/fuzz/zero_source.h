@@ -6,7 +6,7 @@
 #include <cstring>
 #include <string>
 
-#include "layers/byte_source.h"
+#include "layers/source/byte_source.h"
 
 namespace imgmount::fuzz {
 

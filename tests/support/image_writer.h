@@ -13,7 +13,7 @@
 
 namespace imgmount::fixture {
 
-/// The on-disk image formats of DESIGN.md section 1.
+/// The on-disk image formats imgmount reads (docs/ARCHITECTURE.md, the inputs).
 enum class ImageFormat {
   kDockerLegacy,   ///< `docker save` of Docker <= 24: manifest.json + <id>/layer.tar
   kDockerOci,      ///< `docker save` of Docker >= 25: manifest.json + OCI layout in one tar

@@ -1,5 +1,5 @@
 // The `sample` and `sample-plus` scenarios: multi-layer images that exercise every rule of
-// DESIGN.md section 2 that real tools (umoci raw unpack) agree on. Every layer declares its parent
+// the union rules (docs/ARCHITECTURE.md) that real tools (umoci raw unpack) agree on. Every layer declares its parent
 // directories, so that a tool applying the layers on disk never creates one implicitly.
 #include <cstdint>
 #include <map>

@@ -5,9 +5,10 @@
 #include <functional>
 #include <thread>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/stream/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -27,7 +28,7 @@ DecodeOptions SmallSpans(uint64_t span = kSpan, uint64_t cache = 8 * kSpan) {
 // Runs a pass over `blob`, reading in pieces of varied size, and checks what it yields.
 SourcePtr DecodeChecked(SourcePtr blob, Codec codec, const std::string& expected,
                         const DecodeOptions& options, std::unique_ptr<DecodePass>* keep = nullptr) {
-  auto pass = DecodePass::Start(blob, codec, "test blob", options);
+  auto pass = StartDecodePass(blob, codec, "test blob", options);
   std::string got;
   std::string piece(300000, '\0');
   Rng rng(expected.size());
@@ -265,7 +266,7 @@ TEST_CASE("every byte source conforms", "[bytesource]") {
 
 TEST_CASE("plain pass digests only when everything was read", "[bytesource]") {
   std::string ref = testing::MakeText(100000, 3);
-  auto read_all = DecodePass::Start(testing::Mem(ref), Codec::kNone, "plain");
+  auto read_all = StartDecodePass(testing::Mem(ref), Codec::kNone, "plain");
   std::string buffer(70000, '\0');
   while (read_all->Read(std::as_writable_bytes(std::span(buffer.data(), buffer.size()))) > 0) {
   }
@@ -273,7 +274,7 @@ TEST_CASE("plain pass digests only when everything was read", "[bytesource]") {
   CHECK(read_all->StreamDigest() == testing::Sha256Of(ref));
   CHECK(read_all->Finish()->Size() == ref.size());
 
-  auto skipping = DecodePass::Start(testing::Mem(ref), Codec::kNone, "plain");
+  auto skipping = StartDecodePass(testing::Mem(ref), Codec::kNone, "plain");
   skipping->Read(std::as_writable_bytes(std::span(buffer.data(), 512)));
   skipping->Skip(1000);
   CHECK(skipping->Position() == 1512);
@@ -287,7 +288,7 @@ TEST_CASE("compressed passes hash even when the reader skips", "[bytesource]") {
   std::string ref = testing::MakeText(500000, 4);
   for (auto [codec, blob] : {std::pair{Codec::kGzip, testing::GzipMember(ref)},
                              std::pair{Codec::kZstd, testing::ZstdFrames(ref, 100000)}}) {
-    auto pass = DecodePass::Start(testing::Mem(blob), codec, "blob", SmallSpans());
+    auto pass = StartDecodePass(testing::Mem(blob), codec, "blob", SmallSpans());
     pass->Skip(12345);
     std::string piece(1000, '\0');
     REQUIRE(pass->Read(std::as_writable_bytes(std::span(piece.data(), piece.size()))) == 1000);

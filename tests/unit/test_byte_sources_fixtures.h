@@ -20,8 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include "layers/basic_sources.h"
-#include "layers/byte_source.h"
+#include "layers/source/basic_sources.h"
+#include "layers/source/byte_source.h"
 
 namespace imgmount::testing {
 

@@ -8,10 +8,10 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "index/cache_admin.h"
-#include "index/content_hashes.h"
-#include "index/index_cache.h"
-#include "layers/hasher.h"
+#include "index/cache/cache_admin.h"
+#include "index/cache/index_cache.h"
+#include "index/view/content_hashes.h"
+#include "layers/base/hasher.h"
 #include "tests/unit/test_index_cache_support.h"
 
 namespace imgmount {

@@ -6,8 +6,9 @@
 #include <utility>
 #include <vector>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/stream/decode_pass.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -53,8 +54,7 @@ std::unique_ptr<DecodePass> Start(std::string blob, Codec codec) {
   DecodeOptions options;
   options.span_bytes = 256 * 1024;
   options.cache_bytes = 4 << 20;
-  return DecodePass::Start(testing::Mem(std::move(blob), "ahead.blob"), codec, "ahead.blob",
-                           options);
+  return StartDecodePass(testing::Mem(std::move(blob), "ahead.blob"), codec, "ahead.blob", options);
 }
 
 // The compressed forms every pass with a decoding thread handles.
@@ -148,7 +148,7 @@ TEST_CASE("a pass asks the blob's source to read ahead of its position", "[ahead
   std::string blob = testing::ZstdFrames(ref, 1 << 20, 1);
   auto hinted = std::make_shared<HintRecordingSource>(blob);
   DecodeOptions options;
-  auto pass = DecodePass::Start(hinted, Codec::kZstd, "hinted", options);
+  auto pass = StartDecodePass(hinted, Codec::kZstd, "hinted", options);
   pass->Drain();
   REQUIRE(pass->BlobDigest() == testing::Sha256Of(blob));
   auto hints = hinted->hints();
@@ -169,7 +169,7 @@ TEST_CASE("a pass asks the blob's source to read ahead of its position", "[ahead
   std::string gz = testing::GzipMember(ref.substr(0, 4 << 20));
   auto quiet = std::make_shared<HintRecordingSource>(gz);
   options.span_bytes = 256 * 1024;
-  auto gz_pass = DecodePass::Start(quiet, Codec::kGzip, "quiet", options);
+  auto gz_pass = StartDecodePass(quiet, Codec::kGzip, "quiet", options);
   SourcePtr source = gz_pass->Finish();
   size_t after_pass = quiet->hints().size();
   REQUIRE(testing::ReadString(*source, 3 << 20, 100) == ref.substr(3 << 20, 100));

@@ -9,10 +9,11 @@
 #include <string>
 #include <vector>
 
-#include "index/layer_index.h"
-#include "index/tar_indexer.h"
-#include "index/union_tree.h"
-#include "layers/error.h"
+#include "index/layer/layer_index.h"
+#include "index/layer/tar_indexer.h"
+#include "index/union/union_builder.h"
+#include "index/union/union_tree.h"
+#include "layers/base/error.h"
 #include "tests/unit/test_index_cache_images.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_union_support.h"
@@ -97,12 +98,12 @@ TEST_CASE("an image whose layers hold more entries in all than the limit is refu
   auto upper = make("b", 15);
   {
     EntryLimit limit("31");
-    auto tree = UnionTree::Build({lower, upper});
+    auto tree = BuildUnionTree({lower, upper});
     REQUIRE(tree->inode_count() == 31);
   }
   EntryLimit limit("30");
   try {
-    UnionTree::Build({lower, upper});
+    BuildUnionTree({lower, upper});
     FAIL("built a union past the entry limit");
   } catch (const Error& e) {
     CHECK(e.kind() == ErrorKind::kBadImage);

@@ -2,12 +2,12 @@
 // platforms.
 #include <catch2/catch.hpp>
 
-#include "layers/digest.h"
-#include "layers/error.h"
-#include "layers/hasher.h"
-#include "layers/image.h"
-#include "layers/json.h"
-#include "layers/tar_path.h"
+#include "layers/base/digest.h"
+#include "layers/base/error.h"
+#include "layers/base/hasher.h"
+#include "layers/base/member_path.h"
+#include "layers/image/image.h"
+#include "layers/image/json.h"
 
 using namespace imgmount;
 

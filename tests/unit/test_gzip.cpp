@@ -2,9 +2,11 @@
 // framing, corrupt and truncated blobs, and blobs changed after indexing.
 #include <catch2/catch.hpp>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/stream/cached_stream.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/stream/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -17,7 +19,7 @@ std::unique_ptr<DecodePass> Pass(const std::string& blob, uint64_t span, bool ha
   options.span_bytes = span;
   options.hash = hash;
   options.cache_bytes = 16 * span;
-  return DecodePass::Start(testing::Mem(blob, "test.gz"), Codec::kGzip, "test.gz", options);
+  return StartDecodePass(testing::Mem(blob, "test.gz"), Codec::kGzip, "test.gz", options);
 }
 
 // Decodes `blob` fully, then reads every span through the random-access source.
@@ -193,7 +195,7 @@ TEST_CASE("a gzip blob changed after indexing gives errors, never wrong bytes", 
   DecodeOptions options;
   options.span_bytes = 64 * 1024;
   auto blob_file = FileSource::Open(file.path());
-  auto pass = DecodePass::Start(blob_file, Codec::kGzip, "layer", options);
+  auto pass = StartDecodePass(blob_file, Codec::kGzip, "layer", options);
   pass->Drain();
   SourcePtr source = pass->Finish();
   SourcePtr cold = OpenIndexed(blob_file, pass->Index(), "layer", options);

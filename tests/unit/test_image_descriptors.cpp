@@ -11,8 +11,8 @@
 #include <functional>
 #include <optional>
 
-#include "layers/error.h"
-#include "layers/image.h"
+#include "layers/base/error.h"
+#include "layers/image/image.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_layout.h"
 #include "tests/support/scenarios.h"

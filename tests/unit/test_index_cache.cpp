@@ -10,10 +10,10 @@
 #include <cstdio>
 #include <filesystem>
 
-#include "index/cache_dir.h"
-#include "index/index_cache.h"
-#include "layers/basic_sources.h"
-#include "layers/error.h"
+#include "index/cache/cache_dir.h"
+#include "index/cache/index_cache.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
 #include "tests/unit/test_index_cache_support.h"
 
 namespace imgmount {

@@ -11,10 +11,10 @@
 #include <fstream>
 #include <thread>
 
-#include "index/cache_admin.h"
-#include "index/cache_dir.h"
-#include "index/index_cache.h"
-#include "index/index_file.h"
+#include "index/cache/cache_admin.h"
+#include "index/cache/cache_dir.h"
+#include "index/cache/index_cache.h"
+#include "index/cache/index_file.h"
 #include "tests/unit/test_index_cache_support.h"
 
 namespace imgmount {

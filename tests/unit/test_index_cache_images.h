@@ -1,6 +1,6 @@
 // Fixture images for the index cache tests, written by the project's fixture builder binary
 // (imgmount-fixture, next to this test binary): linking the builder's image model into this
-// binary would clash with layers/image.h, whose types share their names.
+// binary would clash with layers/image/image.h, whose types share their names.
 #pragma once
 
 #include <string>

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "index/image_view.h"
-#include "index/layer_index.h"
-#include "layers/image.h"
+#include "index/layer/layer_index.h"
+#include "index/view/image_view.h"
+#include "layers/image/image.h"
 #include "tests/support/codec.h"
 #include "tests/unit/test_index_cache_images.h"
 

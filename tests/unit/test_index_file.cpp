@@ -4,11 +4,12 @@
 #include <catch2/catch.hpp>
 #include <cstring>
 
-#include "index/index_file.h"
-#include "index/tar_indexer.h"
-#include "layers/error.h"
-#include "layers/section_file.h"
-#include "layers/zstd_local_copy.h"
+#include "index/cache/index_file.h"
+#include "index/layer/tar_indexer.h"
+#include "layers/base/error.h"
+#include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/zstd/zstd_local_copy.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_index_file_support.h"

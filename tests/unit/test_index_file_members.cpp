@@ -9,8 +9,9 @@
 #include <set>
 #include <tuple>
 
-#include "index/index_file.h"
-#include "layers/section_file.h"
+#include "index/cache/index_file.h"
+#include "layers/base/section_file.h"
+#include "layers/codecs/codec_choice.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_index_file_support.h"
 

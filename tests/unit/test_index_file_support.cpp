@@ -2,9 +2,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "index/index_file.h"
-#include "index/tar_indexer.h"
-#include "layers/zstd_local_copy.h"
+#include "index/cache/index_file.h"
+#include "index/layer/tar_indexer.h"
+#include "layers/zstd/zstd_local_copy.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount::testing {

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "index/layer_index.h"
-#include "layers/image.h"
-#include "layers/section_file.h"
+#include "index/layer/layer_index.h"
+#include "layers/base/section_file.h"
+#include "layers/image/image.h"
 #include "tests/support/tar_writer.h"
 #include "tests/unit/test_index_cache_support.h"
 

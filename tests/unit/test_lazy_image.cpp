@@ -4,8 +4,9 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
-#include "index/lazy_image.h"
-#include "layers/error.h"
+#include "index/union/union_builder.h"
+#include "index/view/lazy_image.h"
+#include "layers/base/error.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_union_support.h"
 
@@ -29,7 +30,7 @@ TEST_CASE("lazy image: the finished tree equals the union of its layers", "[lazy
   REQUIRE(lazy->layer_count() == lazy->image().layers.size());
 
   std::vector<std::shared_ptr<const LayerIndex>> layers = lazy->WaitLayers();
-  CHECK(testing::Render(*UnionTree::Build(layers)) == testing::Render(*tree));
+  CHECK(testing::Render(*BuildUnionTree(layers)) == testing::Render(*tree));
   // The sample repeats one layer: both positions share one index.
   size_t shared = 0;
   for (uint32_t a = 0; a < lazy->layer_count(); ++a) {

@@ -5,7 +5,8 @@
 #include <random>
 #include <set>
 
-#include "index/lazy_resolver.h"
+#include "index/union/lazy_resolver.h"
+#include "index/union/union_builder.h"
 #include "test_union_support.h"
 
 using namespace imgmount;
@@ -41,7 +42,7 @@ std::string Dump(const std::vector<std::shared_ptr<const LayerIndex>>& layers) {
 // "" if the resolver agrees with the full build on every path of the tree and on every other
 // path the layers mention; else a description of the first disagreement.
 std::string Disagreement(const std::vector<std::shared_ptr<const LayerIndex>>& layers) {
-  auto tree = UnionTree::Build(layers);
+  auto tree = BuildUnionTree(layers);
   std::vector<std::unique_ptr<LayerView>> views;
   for (const auto& layer : layers) views.push_back(std::make_unique<LayerView>(layer));
   LazyResolver resolver(static_cast<uint32_t>(layers.size()),

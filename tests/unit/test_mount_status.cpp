@@ -1,11 +1,11 @@
-// The status document a mount answers (index/mount_status.h): made from a real LazyImage, healthy
-// and with a damaged layer, it reads back to what was encoded; it stays under the attribute size
-// limit whatever the number of layers; anything that is not such a document is refused.
+// The status document a mount answers (index/view/mount_status.h): made from a real LazyImage,
+// healthy and with a damaged layer, it reads back to what was encoded; it stays under the attribute
+// size limit whatever the number of layers; anything that is not such a document is refused.
 #include <catch2/catch.hpp>
 
-#include "index/lazy_image.h"
-#include "index/mount_status.h"
-#include "layers/error.h"
+#include "index/view/lazy_image.h"
+#include "index/view/mount_status.h"
+#include "layers/base/error.h"
 #include "tests/unit/test_index_cache_support.h"
 
 namespace imgmount {

@@ -7,7 +7,7 @@
 #include <thread>
 #include <vector>
 
-#include "layers/page_buffer.h"
+#include "layers/source/page_buffer.h"
 
 using namespace imgmount;
 

@@ -6,10 +6,12 @@
 #include <cstring>
 #include <thread>
 
-#include "layers/decode_pass.h"
-#include "layers/decode_permit.h"
-#include "layers/error.h"
-#include "layers/span_cache.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/source/decode_permit.h"
+#include "layers/stream/cached_stream.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/stream/span_cache.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -24,8 +26,8 @@ SpanPtr MakeSpan(size_t size, char fill) {
 }
 
 std::unique_ptr<DecodePass> GzipPass(const std::string& ref, const DecodeOptions& options) {
-  auto pass = DecodePass::Start(testing::Mem(testing::GzipMember(ref, {.level = 1})), Codec::kGzip,
-                                "blob", options);
+  auto pass = StartDecodePass(testing::Mem(testing::GzipMember(ref, {.level = 1})), Codec::kGzip,
+                              "blob", options);
   pass->Drain();
   return pass;
 }

@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "index/tar_indexer.h"
-#include "layers/basic_sources.h"
-#include "layers/error.h"
+#include "index/layer/tar_indexer.h"
+#include "layers/base/error.h"
+#include "layers/source/basic_sources.h"
 #include "tests/support/tar_writer.h"
 
 namespace imgmount {

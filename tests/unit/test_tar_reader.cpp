@@ -1,4 +1,4 @@
-// The tar header reader (layers/tar_walker.h) against Go's archive/tar semantics, on archives
+// The tar header reader (layers/tar/tar_walker.h) against Go's archive/tar semantics, on archives
 // made by the project's tar writer (hand-made headers) and by GNU tar 1.34 at test time: numbers
 // and PAX values, empty PAX values, which records become xattrs, global headers, malformed
 // headers refused with the offset named, the end of the archive, and every GNU sparse format,
@@ -11,11 +11,12 @@
 #include <string>
 #include <vector>
 
-#include "layers/basic_sources.h"
-#include "layers/decode_pass.h"
-#include "layers/error.h"
-#include "layers/tar_numbers.h"
-#include "layers/tar_walker.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/source/basic_sources.h"
+#include "layers/stream/decode_pass.h"
+#include "layers/tar/tar_numbers.h"
+#include "layers/tar/tar_walker.h"
 #include "tests/support/tar_writer.h"
 #include "tests/unit/test_index_cache_support.h"
 
@@ -74,7 +75,7 @@ std::vector<TarHeader> Walk(const std::string& bytes) {
   DecodeOptions options;
   options.hash = false;
   auto source = std::make_shared<MemorySource>(bytes, "test.tar");
-  auto pass = DecodePass::Start(source, Codec::kNone, "test layer", options);
+  auto pass = StartDecodePass(source, Codec::kNone, "test layer", options);
   TarWalker walker(*pass, "test layer");
   std::vector<TarHeader> out;
   while (const TarHeader* header = walker.Next()) out.push_back(*header);

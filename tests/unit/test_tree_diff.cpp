@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 
-#include "index/tree_diff.h"
+#include "index/view/tree_diff.h"
 #include "test_union_support.h"
 
 namespace imgmount::testing {

@@ -2,7 +2,8 @@
 // deterministic inode ids, malformed data, and the build time of a large tree.
 #include <catch2/catch.hpp>
 
-#include "layers/error.h"
+#include "index/union/union_builder.h"
+#include "layers/base/error.h"
 #include "test_union_support.h"
 
 namespace imgmount::testing {
@@ -173,7 +174,7 @@ TEST_CASE("union: deep paths and a build without a warning sink", "[union]") {
   for (int i = 0; i < 20000; ++i) path += "d/";
   path += "f";
   auto layer = LayerMaker().File(path, "deep").File(".wh.", "").Make();
-  auto tree = UnionTree::Build({layer});
+  auto tree = BuildUnionTree({layer});
   REQUIRE(tree->Resolve(path));
   CHECK(tree->inode_count() == 20002);
   CHECK(tree->inode(*tree->Resolve(path)).size == 4);
@@ -190,7 +191,7 @@ TEST_CASE("union: 200k entries with whiteouts and hardlinks", "[union]") {
     upper.Hardlink(dir + "/link", dir + "/file8");
   }
   std::vector<std::shared_ptr<const LayerIndex>> layers = {base.Make(), upper.Make()};
-  auto tree = UnionTree::Build(layers);
+  auto tree = BuildUnionTree(layers);
   CHECK(tree->inode_count() == 1 + 2 + 1000 + 1000 * 199);
   auto link = tree->Resolve("usr/share/dir999/link");
   auto target = tree->Resolve("usr/share/dir999/file8");

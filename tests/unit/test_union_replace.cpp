@@ -1,5 +1,5 @@
 // Golden tests of the union: replacement, merging, duplicates, implied parents, the root, the
-// same layer twice, path forms and refused names (DESIGN.md 2.3, 2.8, 2.9, 2.10).
+// same layer twice, path forms and refused names (union rules 3, 8, 9, 10 of docs/ARCHITECTURE.md).
 #include <catch2/catch.hpp>
 
 #include "test_union_support.h"

@@ -5,7 +5,8 @@
 #include <functional>
 #include <stdexcept>
 
-#include "layers/basic_sources.h"
+#include "index/union/union_builder.h"
+#include "layers/source/basic_sources.h"
 
 namespace imgmount::testing {
 namespace {
@@ -171,8 +172,8 @@ std::string CheckInvariants(const UnionTree& tree) {
 
 BuiltUnion BuildUnion(std::vector<std::shared_ptr<const LayerIndex>> layers) {
   BuiltUnion built;
-  built.tree = UnionTree::Build(std::move(layers),
-                                [&built](const std::string& w) { built.warnings.push_back(w); });
+  built.tree = BuildUnionTree(std::move(layers),
+                              [&built](const std::string& w) { built.warnings.push_back(w); });
   std::string broken = CheckInvariants(*built.tree);
   if (!broken.empty()) throw std::logic_error("union tree invariant broken: " + broken);
   return built;

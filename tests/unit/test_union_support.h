@@ -8,8 +8,8 @@
 #include <utility>
 #include <vector>
 
-#include "index/layer_index.h"
-#include "index/union_tree.h"
+#include "index/layer/layer_index.h"
+#include "index/union/union_tree.h"
 
 namespace imgmount::testing {
 

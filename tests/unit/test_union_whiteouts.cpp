@@ -1,5 +1,5 @@
-// Golden tests of the union: whiteouts, opaque markers and the marker grammar (DESIGN.md 2.1,
-// 2.2, 2.4, 2.6, 2.7). Expected listings are written by hand from the rules.
+// Golden tests of the union: whiteouts, opaque markers and the marker grammar (union rules 1, 2,
+// 4, 6, 7 of docs/ARCHITECTURE.md). Expected listings are written by hand from the rules.
 #include <catch2/catch.hpp>
 
 #include "test_union_support.h"

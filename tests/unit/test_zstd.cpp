@@ -5,8 +5,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/stream/decode_pass.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -19,7 +20,7 @@ std::unique_ptr<DecodePass> Pass(const std::string& blob, uint64_t span,
   DecodeOptions options;
   options.span_bytes = span;
   options.scratch_dir = scratch;
-  return DecodePass::Start(testing::Mem(blob, "test.zst"), Codec::kZstd, "test.zst", options);
+  return StartDecodePass(testing::Mem(blob, "test.zst"), Codec::kZstd, "test.zst", options);
 }
 
 std::string ErrorOf(const std::string& blob) {
@@ -169,7 +170,7 @@ TEST_CASE("a zstd blob changed after indexing gives errors, never wrong bytes", 
   testing::TempFile file(blob);
   DecodeOptions options;
   options.span_bytes = 64 * 1024;
-  auto pass = DecodePass::Start(FileSource::Open(file.path()), Codec::kZstd, "layer", options);
+  auto pass = StartDecodePass(FileSource::Open(file.path()), Codec::kZstd, "layer", options);
   pass->Drain();
   SourcePtr source = pass->Finish();
   std::string patch = blob.substr(blob.size() / 2, 32);

@@ -5,8 +5,9 @@
 
 #include <catch2/catch.hpp>
 
-#include "layers/decode_pass.h"
-#include "layers/error.h"
+#include "layers/base/error.h"
+#include "layers/codecs/codec_choice.h"
+#include "layers/stream/decode_pass.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -54,7 +55,7 @@ std::unique_ptr<DecodePass> SniffedPass(const std::string& blob, uint64_t span) 
   SourcePtr source = testing::Mem(blob, "layer.tar.zst");
   DecodeOptions options;
   options.span_bytes = span;
-  return DecodePass::Start(source, SniffCodec(*source), "layer.tar.zst", options);
+  return StartDecodePass(source, SniffCodec(*source), "layer.tar.zst", options);
 }
 
 // Decodes `blob` through a sniffed pass and checks digests, points and random reads.

@@ -1,0 +1,17 @@
+#include "index/view/image_view.h"
+
+#include "index/view/lazy_image.h"
+
+namespace imgmount {
+
+ImageView OpenImageView(const std::string& path, const ViewOptions& options) {
+  std::shared_ptr<LazyImage> lazy = LazyImage::Open(path, options);
+  ImageView view;
+  view.tree = lazy->WaitTree();
+  view.layers = view.tree->layers();
+  view.image = lazy->image();
+  view.files = lazy->files();
+  return view;
+}
+
+}  // namespace imgmount

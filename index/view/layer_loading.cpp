@@ -1,0 +1,144 @@
+#include "index/view/layer_loading.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+
+#include "index/layer/tar_indexer.h"
+#include "layers/base/error.h"
+#include "layers/image/tar_files.h"
+#include "layers/source/basic_sources.h"
+
+namespace imgmount {
+
+std::string LayerName(size_t position, const LayerBlob& blob) {
+  std::string id = !blob.digest.empty() ? blob.digest : blob.diff_id;
+  return "layer " + std::to_string(position + 1) + " (" + ShortDigest(id) + ")";
+}
+
+std::string LayerKey(const LayerBlob& blob) {
+  return blob.digest.empty() ? "path:" + blob.path : blob.digest;
+}
+
+std::string AbsolutePath(const std::string& path) {
+  if (char* real = ::realpath(path.c_str(), nullptr)) {
+    std::string out = real;
+    std::free(real);
+    return out;
+  }
+  return path;
+}
+
+namespace {
+
+// Device, inode, size and modification time (ns): what identifies a file's bytes.
+std::string FileIdentity(const struct stat& st) {
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
+// Where a layer's bytes come from: the image file and the blob's path in it, or the blob's own
+// file in a layout directory. `origin` (for index cache entries that cannot be shared by digest)
+// and `identity` (inode, size, mtime: recorded with each use of an entry) are "" if unknown.
+struct BlobPlace {
+  std::string origin;
+  std::string identity;
+};
+
+BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
+  bool directory = files.Kind() == "directory";
+  std::string file = directory ? image + "/" + blob.path : image;
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return {image + "\n" + blob.path + "\n" + FileIdentity(st),
+          std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
+              std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec)};
+}
+
+std::string Seconds(std::chrono::steady_clock::time_point start) {
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  char text[32];
+  std::snprintf(text, sizeof text, "%.2f s", s);
+  return text;
+}
+
+// A view of another source that records the furthest byte read, for progress displays.
+class ProgressSource final : public ByteSource {
+ public:
+  ProgressSource(SourcePtr inner, std::shared_ptr<std::atomic<uint64_t>> furthest)
+      : inner_(std::move(inner)), furthest_(std::move(furthest)) {}
+  uint64_t Size() const override { return inner_->Size(); }
+  size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override {
+    size_t got = inner_->ReadAt(offset, dst);
+    uint64_t end = offset + got;
+    uint64_t seen = furthest_->load(std::memory_order_relaxed);
+    while (end > seen && !furthest_->compare_exchange_weak(seen, end, std::memory_order_relaxed)) {
+    }
+    return got;
+  }
+  std::string Describe() const override { return inner_->Describe(); }
+  void WillNeed(uint64_t offset, uint64_t length) const override {
+    inner_->WillNeed(offset, length);
+  }
+
+ private:
+  SourcePtr inner_;
+  std::shared_ptr<std::atomic<uint64_t>> furthest_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::string& image,
+                                          IndexCache* cache, const ViewOptions& options) {
+  if (cache == nullptr) return OpenImageFiles(path);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) ThrowSystemError(path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return OpenImageFiles(path);
+  }
+  auto start = std::chrono::steady_clock::now();
+  std::string name = "archive " + path;
+  bool loaded = false;
+  std::unique_ptr<ImageFiles> files;
+  {
+    ArchiveIndexHooks hooks = cache->ArchiveHooks(
+        FileIdentity(st), static_cast<uint64_t>(st.st_size), name, image, &loaded);
+    files = OpenTarFiles(FileSource::FromFd(fd, path), path, &hooks);
+  }
+  if (options.info && files->Kind() != "tar") {
+    options.info(name + (loaded ? ": index loaded from cache" : ": indexed in " + Seconds(start)));
+  }
+  return files;
+}
+
+std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles& files,
+                                            const std::string& image, const LayerBlob& original,
+                                            size_t position, const ViewOptions& options,
+                                            std::shared_ptr<std::atomic<uint64_t>> progress) {
+  auto start = std::chrono::steady_clock::now();
+  LayerBlob blob = original;
+  if (progress != nullptr) blob.blob = std::make_shared<ProgressSource>(blob.blob, progress);
+  std::string name = LayerName(position, blob);
+  IndexCache::LayerResult result;
+  if (cache != nullptr) {
+    BlobPlace place = PlaceOf(image, files, blob);
+    result = cache->Layer(
+        {&blob, name, place.origin, image, place.identity, options.decode, options.warn});
+  } else {
+    result.index = IndexLayer(blob, name, options.decode, options.warn);
+  }
+  if (options.info) {
+    options.info(name + (result.from_cache ? ": index loaded from cache"
+                                           : ": indexed in " + Seconds(start)));
+  }
+  return result.index;
+}
+
+}  // namespace imgmount

@@ -1,0 +1,75 @@
+#include "layers/zstd/zstd_source.h"
+
+#include <zstd.h>
+
+#include <algorithm>
+
+#include "layers/base/error.h"
+#include "layers/stream/blob_input.h"
+#include "layers/stream/span_table.h"
+
+namespace imgmount {
+
+namespace {
+
+constexpr size_t kInputBytes = 256 * 1024;
+constexpr size_t kSkipBytes = 128 * 1024;
+
+struct FreeDctx {
+  void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
+};
+
+}  // namespace
+
+ZstdSpanDecoder::ZstdSpanDecoder(SourcePtr blob, SourcePtr local_copy,
+                                 std::shared_ptr<const StreamIndex> index, std::string name)
+    : blob_(std::move(blob)),
+      local_copy_(std::move(local_copy)),
+      index_(std::move(index)),
+      name_(std::move(name)) {}
+
+void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
+  const SpanInfo& span = index_->spans.at(i);
+  const AccessPoint& point = index_->points.at(span.point);
+  const ByteSource* source = point.in_local_copy ? local_copy_.get() : blob_.get();
+  if (source == nullptr) {
+    throw Error(ErrorKind::kInternal, EIO, name_ + ": the local copy of this layer is gone");
+  }
+  std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
+  if (!dctx) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (range.end > range.begin) source->WillNeed(range.begin, range.end - range.begin);
+  BlobInput input(*source, SpanInputBytes(*index_, i, kInputBytes));
+  uint64_t position = point.compressed_bit / 8;
+  uint64_t skip = span.start - point.uncompressed;
+  size_t scratch_bytes = static_cast<size_t>(std::min<uint64_t>(skip, kSkipBytes));
+  std::unique_ptr<std::byte[]> scratch;
+  if (skip > 0) scratch = std::make_unique_for_overwrite<std::byte[]>(scratch_bytes);
+  size_t filled = 0;
+  while (filled < dst.size()) {
+    std::span<std::byte> target =
+        skip > 0
+            ? std::span(scratch.get(), static_cast<size_t>(std::min<uint64_t>(skip, scratch_bytes)))
+            : dst.subspan(filled);
+    auto avail = input.At(position);
+    ZSTD_inBuffer in{avail.data(), avail.size(), 0};
+    ZSTD_outBuffer out{target.data(), target.size(), 0};
+    size_t ret = ZSTD_decompressStream(dctx.get(), &out, &in);
+    if (ZSTD_isError(ret)) {
+      ThrowBadImage(source->Describe() + ": zstd: " + ZSTD_getErrorName(ret) + " near offset " +
+                    std::to_string(position));
+    }
+    position += in.pos;
+    if (in.pos == 0 && out.pos == 0 && (avail.empty() || ret == 0)) {
+      ThrowBadImage(name_ + ": zstd stream ended before the end of the span at " +
+                    std::to_string(span.start));
+    }
+    if (skip > 0) {
+      skip -= out.pos;
+    } else {
+      filled += out.pos;
+    }
+  }
+}
+
+}  // namespace imgmount

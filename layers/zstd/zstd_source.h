@@ -1,0 +1,32 @@
+// Random access into the uncompressed stream of a zstd blob: one span decoded from the frame
+// start it belongs to, in the blob or in the pass's local copy.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "layers/source/byte_source.h"
+#include "layers/stream/cached_stream.h"
+#include "layers/stream/span_cache.h"
+
+namespace imgmount {
+
+/// Decodes spans of a zstd blob from the frame starts of its index (state per call).
+class ZstdSpanDecoder final : public SpanDecoder {
+ public:
+  /// A decoder of `blob` (named `name` in errors) through `index`; `local_copy` holds the frames
+  /// of points with in_local_copy set and may be null when there are none.
+  ZstdSpanDecoder(SourcePtr blob, SourcePtr local_copy, std::shared_ptr<const StreamIndex> index,
+                  std::string name);
+
+  const StreamIndex& index() const override { return *index_; }
+  void DecodeSpan(size_t i, std::span<std::byte> dst) const override;
+
+ private:
+  SourcePtr blob_;
+  SourcePtr local_copy_;
+  std::shared_ptr<const StreamIndex> index_;
+  std::string name_;
+};
+
+}  // namespace imgmount
