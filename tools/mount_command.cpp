@@ -132,6 +132,14 @@ std::string ImageName(const std::string& file, const ImageArgs& args) {
   return AbsolutePath(file) + (name.empty() ? "" : ":" + name);
 }
 
+// Names the image of `args` in the mount options: the status document's image, and the source
+// /proc/mounts shows (with ",upto=N").
+void NameTheMount(const std::string& file, MountArgs& args) {
+  args.mount.image_name = ImageName(file, args.image);
+  args.mount.fsname =
+      EscapeFuseOptionValue(MountSource(args.mount.image_name, args.image.view.upto));
+}
+
 // Mounts `image` with its layer labels and raises the mount's read-ahead to kReadaheadKib (cold
 // sequential reads of a gzip layer ~10% faster here; only root may, others keep 128 KiB).
 std::unique_ptr<MountSession> StartSession(const std::shared_ptr<LazyImage>& image,
@@ -214,7 +222,7 @@ void WatchIndexing(const LazyImage& image, int fd, const std::string& where) {
 std::unique_ptr<MountSession> OpenAndMount(MountArgs& args, int fd,
                                            std::shared_ptr<LazyImage>& image) {
   std::string file = PrepareImageArgs(args.image);
-  args.mount.image_name = ImageName(file, args.image);
+  NameTheMount(file, args);
   if (args.image.view.warn) {
     std::string where = args.mount.mountpoint + " (" + args.mount.image_name + ")";
     args.image.view.warn = [fd, where](const std::string& m) {
@@ -414,7 +422,7 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
 // -f: mounts and serves in this process, showing progress on a terminal.
 int RunForeground(MountArgs& args) {
   std::string file = PrepareImageArgs(args.image);
-  args.mount.image_name = ImageName(file, args.image);
+  NameTheMount(file, args);
   std::shared_ptr<LazyImage> image = LazyImage::Open(file, args.image.view);
   auto session = StartSession(image, args);
   if (args.wait) {
@@ -457,10 +465,6 @@ int RunMount(const std::vector<std::string>& args) {
   MountArgs parsed = Parse(args);
   parsed.mount.mountpoint = CheckMountpoint(parsed.mount.mountpoint);
   CheckFuseUsable();
-  parsed.mount.fsname = "imgmount:" + parsed.image.image;
-  for (char& c : parsed.mount.fsname) {
-    if (c == ',' || c == ' ' || c == '\t' || c == '\n' || c == '\\') c = '_';
-  }
   if (parsed.foreground) return RunForeground(parsed);
   bool watch = parsed.wait || (!parsed.image.quiet && ::isatty(STDERR_FILENO));
   int fds[2];

@@ -48,6 +48,34 @@ std::optional<MountEntry> TopMountAt(const std::string& absolute_path) {
 
 }  // namespace
 
+std::string MountSource(const std::string& image, size_t upto) {
+  return upto == 0 ? image : image + ",upto=" + std::to_string(upto);
+}
+
+std::string EscapeFuseOptionValue(const std::string& source) {
+  std::string out;
+  for (char c : source) {
+    if (c == ',' || c == '\\') out += '\\';
+    out += c;
+  }
+  return out;
+}
+
+MountSourceParts ParseMountSource(const std::string& source) {
+  MountSourceParts parts;
+  parts.image = source.starts_with("imgmount:") ? source.substr(9) : source;
+  size_t at = parts.image.rfind(",upto=");
+  if (at == std::string::npos) return parts;
+  std::string digits = parts.image.substr(at + 6);
+  if (digits.empty() || digits.size() > 9 ||
+      digits.find_first_not_of("0123456789") != std::string::npos) {
+    return parts;
+  }
+  parts.upto = std::stoul(digits);
+  parts.image.resize(at);
+  return parts;
+}
+
 std::vector<MountEntry> ReadMountTable() {
   std::ifstream in("/proc/self/mountinfo");
   std::string line;

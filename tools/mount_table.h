@@ -1,5 +1,6 @@
 // Questions about mountpoints: is this directory usable for a new mount, and what is mounted on
-// it now (from /proc/self/mountinfo); and the read-ahead of a mount.
+// it now (from /proc/self/mountinfo); the source an imgmount mount shows there; and the
+// read-ahead of a mount.
 #pragma once
 
 #include <optional>
@@ -16,9 +17,27 @@ struct MountEntry {
   std::string device;
   /// Filesystem type ("fuse.imgmount", ...).
   std::string type;
-  /// Its source ("imgmount:/images/node.tar", ...).
+  /// Its source ("/images/node.tar:20,upto=3" for imgmount's: see MountSource).
   std::string source;
 };
+
+/// What an imgmount mount's source says: the image and the --upto layer.
+struct MountSourceParts {
+  /// The image's absolute path, and ":NAME" if one was chosen.
+  std::string image;
+  /// The --upto layer, 0 for all.
+  size_t upto = 0;
+};
+
+/// The source an imgmount mount shows in /proc/mounts: `image` (absolute path[:NAME]) and
+/// ",upto=N" when only the first N layers are mounted.
+std::string MountSource(const std::string& image, size_t upto);
+
+/// `source` as the fsname option of a FUSE mount: ',' and '\' escaped with a backslash.
+std::string EscapeFuseOptionValue(const std::string& source);
+
+/// Reads a source written by MountSource (or by older imgmounts, "imgmount:IMAGE").
+MountSourceParts ParseMountSource(const std::string& source);
 
 /// The mounts of this process's mount namespace, in mount order (later ones on top).
 std::vector<MountEntry> ReadMountTable();

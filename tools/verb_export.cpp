@@ -1,13 +1,23 @@
 // `imgmount export IMAGE OUT.tar`: the flattened root filesystem as one tar, like `docker export`:
 // every attribute kept (mode, owner, nanosecond mtime, xattrs, devices, sparse holes) and
 // hardlinked names written as hardlinks to the first name of their inode.
+//
+// The tar is written so that GNU tar and bsdtar read it without a warning. Xattrs go out as
+// SCHILY.xattr.* records only (libarchive's pax writer adds LIBARCHIVE.xattr.* copies by
+// default, which GNU tar warns about). Names are bytes: libarchive converts each name from the
+// process's character set to UTF-8 and marks an entry hdrcharset=BINARY where that fails. Under
+// the C locale every non-ASCII name fails; so the export runs with a UTF-8 character set on its
+// thread, and only a name that is not valid UTF-8 (which no reader could decode otherwise) is
+// marked BINARY.
 #include <archive.h>
 #include <archive_entry.h>
+#include <locale.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 
 #include <iostream>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "layers/base/error.h"
@@ -22,18 +32,40 @@ constexpr const char* kExportHelp =
     "Write the image's root filesystem as one tar (pax format), like `docker export`;\n"
     "OUT.tar '-' writes to standard output.\n";
 
+// Gives the calling thread a UTF-8 character set (C.UTF-8) for its lifetime, where the system
+// has one; the process's locale stays as it is.
+class ThreadUtf8Locale {
+ public:
+  ThreadUtf8Locale() {
+    utf8_ = ::newlocale(LC_CTYPE_MASK, "C.UTF-8", static_cast<locale_t>(nullptr));
+    if (utf8_ != static_cast<locale_t>(nullptr)) previous_ = ::uselocale(utf8_);
+  }
+  ~ThreadUtf8Locale() {
+    if (utf8_ == static_cast<locale_t>(nullptr)) return;
+    ::uselocale(previous_);
+    ::freelocale(utf8_);
+  }
+  ThreadUtf8Locale(const ThreadUtf8Locale&) = delete;
+  ThreadUtf8Locale& operator=(const ThreadUtf8Locale&) = delete;
+
+ private:
+  locale_t utf8_ = static_cast<locale_t>(nullptr);
+  locale_t previous_ = static_cast<locale_t>(nullptr);
+};
+
 class TarExporter {
  public:
-  TarExporter(const UnionTree& tree, const std::string& out) : tree_(tree), out_(out) {
-    archive_ = archive_write_new();
+  TarExporter(const UnionTree& tree, const std::string& out)
+      : tree_(tree), out_(out), owned_archive_(archive_write_new(), &archive_write_free) {
+    archive_ = owned_archive_.get();
     archive_write_set_format_pax(archive_);
+    if (archive_write_set_format_option(archive_, "pax", "xattrheader", "SCHILY") != ARCHIVE_OK) {
+      Fail("cannot choose SCHILY.xattr records");
+    }
     int r = out == "-" ? archive_write_open_fd(archive_, 1)
                        : archive_write_open_filename(archive_, out.c_str());
     if (r != ARCHIVE_OK) Fail("cannot create");
   }
-  ~TarExporter() { archive_write_free(archive_); }
-  TarExporter(const TarExporter&) = delete;
-  TarExporter& operator=(const TarExporter&) = delete;
 
   void Run() {
     // Depth first, each directory before its entries; an explicit stack keeps deep trees safe.
@@ -123,6 +155,9 @@ class TarExporter {
 
   const UnionTree& tree_;
   std::string out_;
+  // Set before libarchive first asks for the character set, kept until the archive is freed.
+  ThreadUtf8Locale utf8_;
+  std::unique_ptr<archive, decltype(&archive_write_free)> owned_archive_;
   archive* archive_ = nullptr;
   std::map<uint32_t, std::string> first_names_;
   std::vector<std::byte> buffer_ = std::vector<std::byte>(1 << 20);

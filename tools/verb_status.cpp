@@ -26,14 +26,17 @@ namespace {
 
 constexpr const char* kStatusHelp =
     "usage: imgmount status [--json] [MNT...]\n"
-    "List this machine's imgmount mounts (or only MNT): mountpoint, image, layers indexed of\n"
-    "all, and state: indexing N% (of the layers' bytes), complete, failed: WHY (a layer\n"
-    "that failed to index: paths that need it fail with EIO; or a daemon that is gone), or\n"
-    "unknown: WHY (another user's mount without allow_other, or an older imgmount).\n"
-    "  --json  one JSON object: mounts, each with mountpoint, image, pid, state (indexing,\n"
-    "          complete, failed, unknown), percent, layers_indexed, layers_total, error (null\n"
-    "          unless failed or unknown) and layers (bottom first: layer, digest, state\n"
-    "          (queued, indexing, ready, failed), done and total bytes, error)\n"
+    "List this machine's imgmount mounts (or only MNT): mountpoint, image (its absolute path,\n"
+    "\":TAG\" if one was chosen, \",upto=N\" if mounted with --upto: the mount's source in\n"
+    "/proc/mounts), layers indexed of all, and state: indexing N% (of the layers' bytes),\n"
+    "complete, failed: WHY (a layer that failed to index: paths that need it fail with EIO;\n"
+    "or a daemon that is gone), or unknown: WHY (another user's mount without allow_other, or\n"
+    "an older imgmount).\n"
+    "  --json  one JSON object: mounts, each with mountpoint, image (without upto), upto (N,\n"
+    "          or null for all layers), pid, state (indexing, complete, failed, unknown),\n"
+    "          percent, layers_indexed, layers_total, error (null unless failed or unknown)\n"
+    "          and layers (bottom first: layer, digest, state (queued, indexing, ready,\n"
+    "          failed), done and total bytes, error)\n"
     "Exit status: 0 every mount listed is indexing or complete (or there is none), 1 one\n"
     "failed or could not tell its state, 2 bad usage, 3 an MNT that is not an imgmount mount.\n";
 
@@ -48,8 +51,9 @@ struct MountRow {
   /// "indexing", "complete", "failed" or "unknown".
   std::string state;
   std::string error;
-  /// The image from the mount's source, when the daemon cannot be asked.
-  std::string source_image;
+  /// The image and the --upto layer from the mount's source (the image also when the daemon
+  /// cannot be asked).
+  MountSourceParts source;
 };
 
 // The value of attribute `name` of `path`; nullopt and errno set if it cannot be read.
@@ -71,7 +75,7 @@ std::optional<std::string> ReadAttribute(const std::string& path, const char* na
 MountRow AskMount(const MountEntry& entry) {
   MountRow row;
   row.mountpoint = entry.mountpoint;
-  row.source_image = entry.source.starts_with("imgmount:") ? entry.source.substr(9) : "";
+  row.source = ParseMountSource(entry.source);
   std::optional<std::string> text = ReadAttribute(entry.mountpoint, kStatusAttribute);
   if (!text) {
     int e = errno;
@@ -147,7 +151,7 @@ std::string StateText(const MountRow& row) {
 }
 
 std::string ImageOf(const MountRow& row) {
-  return row.status ? row.status->image : row.source_image;
+  return row.status ? row.status->image : row.source.image;
 }
 
 void PrintText(const std::vector<MountRow>& rows) {
@@ -158,7 +162,8 @@ void PrintText(const std::vector<MountRow>& rows) {
       layers = std::to_string(row.status->LayersReady()) + "/" +
                std::to_string(row.status->layers.size());
     }
-    lines.push_back({row.mountpoint, ImageOf(row), layers, StateText(row)});
+    lines.push_back(
+        {row.mountpoint, MountSource(ImageOf(row), row.source.upto), layers, StateText(row)});
   }
   std::vector<size_t> width(3, 0);
   for (const auto& line : lines) {
@@ -183,6 +188,12 @@ void PrintJson(const std::vector<MountRow>& rows) {
     w.StartObject();
     WriteString(w, "mountpoint", row.mountpoint);
     WriteString(w, "image", ImageOf(row));
+    w.Key("upto");
+    if (row.source.upto != 0) {
+      w.Uint64(row.source.upto);
+    } else {
+      w.Null();
+    }
     w.Key("pid");
     if (row.status) {
       w.Int64(row.status->pid);

@@ -9,26 +9,10 @@
 #include <vector>
 
 #include "layers/image/image_files.h"
+#include "layers/image/platform.h"
 #include "layers/source/byte_source.h"
 
 namespace imgmount {
-
-/// An OS/architecture pair with optional variant, e.g. linux/arm64/v8.
-struct Platform {
-  std::string os;
-  std::string architecture;
-  std::string variant;
-
-  /// "os/arch[/variant]".
-  std::string ToString() const;
-  /// Parses "os/arch[/variant]"; throws kUsage on other forms.
-  static Platform Parse(const std::string& text);
-  /// The platform of this machine (linux/amd64, linux/arm64/v8, ...).
-  static Platform Host();
-  /// Whether `this` (a requested platform) matches `other`; an empty variant matches any,
-  /// and arm64 treats a missing variant as v8.
-  bool Matches(const Platform& other) const;
-};
 
 /// One line of the config's history, like `docker history`.
 struct HistoryEntry {

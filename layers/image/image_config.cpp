@@ -1,58 +1,8 @@
-#include <sys/utsname.h>
-
 #include "layers/base/error.h"
 #include "layers/image/image.h"
 #include "layers/image/json.h"
 
 namespace imgmount {
-
-std::string Platform::ToString() const {
-  std::string out = os + "/" + architecture;
-  if (!variant.empty()) out += "/" + variant;
-  return out;
-}
-
-Platform Platform::Parse(const std::string& text) {
-  Platform p;
-  size_t first = text.find('/');
-  if (first == std::string::npos || first == 0) {
-    throw Error(ErrorKind::kUsage, EINVAL,
-                "invalid platform \"" + text + "\" (want os/arch[/variant])");
-  }
-  p.os = text.substr(0, first);
-  size_t second = text.find('/', first + 1);
-  p.architecture =
-      text.substr(first + 1, second == std::string::npos ? std::string::npos : second - first - 1);
-  if (second != std::string::npos) p.variant = text.substr(second + 1);
-  if (p.architecture.empty() || p.variant.find('/') != std::string::npos ||
-      (second != std::string::npos && p.variant.empty())) {
-    throw Error(ErrorKind::kUsage, EINVAL,
-                "invalid platform \"" + text + "\" (want os/arch[/variant])");
-  }
-  return p;
-}
-
-Platform Platform::Host() {
-  struct utsname u {};
-  ::uname(&u);
-  std::string machine = u.machine;
-  Platform p{"linux", machine, ""};
-  if (machine == "x86_64") p.architecture = "amd64";
-  if (machine == "i686" || machine == "i386") p.architecture = "386";
-  if (machine == "aarch64") p = {"linux", "arm64", "v8"};
-  if (machine == "armv7l") p = {"linux", "arm", "v7"};
-  if (machine == "armv6l") p = {"linux", "arm", "v6"};
-  if (machine == "ppc64le" || machine == "s390x" || machine == "riscv64") p.architecture = machine;
-  return p;
-}
-
-bool Platform::Matches(const Platform& other) const {
-  if (os != other.os || architecture != other.architecture) return false;
-  if (variant.empty()) return true;
-  std::string theirs = other.variant;
-  if (theirs.empty() && architecture == "arm64") theirs = "v8";
-  return variant == theirs;
-}
 
 namespace {
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # How the mount behaves as a filesystem and as a command: errors for bad mountpoints and
 # images with the documented exit codes, read-only answers (EROFS), hardlink counts, sparse
-# files, foreground mode, FUSE option pass-through, unmount while busy, a killed daemon, and
-# --help everywhere.
+# files, foreground mode, FUSE option pass-through, unmount while busy, a killed daemon, the
+# root directory's attributes (against umoci), the mount's source in /proc/mounts and `status`,
+# and --help everywhere.
 source "$(dirname "$0")/lib.sh"
 
 image="$WORK/sample.tar"
@@ -98,6 +99,95 @@ expect_exit 0 "unmount of a dead mount" "$IMGMOUNT" -u "$mnt"
 mount_image "$image" "$mnt" || fail "mount after a killed daemon"
 [ -s "$mnt/etc/hostname" ] || fail "remounted image unreadable"
 unmount_image "$mnt"
+
+# The root directory (issue 16.11): mode, owner and mtime from the topmost layer with a root
+# entry, whether it is written "./", "." or "/"; with none, what umoci gives (0755 root:root,
+# mtime 0). Layers written by Python's tarfile, compared with umoci raw unpack (the treedump's
+# first line is the root).
+python3 - "$WORK" << 'PYEOF'
+import io, sys, tarfile
+def layer(name, root, files):
+    with tarfile.open(f"{sys.argv[1]}/{name}.tar", "w", format=tarfile.PAX_FORMAT) as t:
+        if root:
+            entry = tarfile.TarInfo(root[0])
+            entry.type = tarfile.DIRTYPE
+            entry.mode, entry.uid, entry.gid, entry.mtime = root[1:]
+            t.addfile(entry)
+        for f in files:
+            entry = tarfile.TarInfo(f)
+            entry.size, entry.mtime = 2, 1600000000
+            t.addfile(entry, io.BytesIO(b"x\n"))
+layer("root-low", ("./", 0o700, 11, 12, 1500000000), ["a"])
+layer("root-high", ("./", 0o751, 21, 22, 1700000000), ["b"])
+layer("root-none", None, ["c"])
+layer("root-dot", (".", 0o750, 31, 32, 1650000000), ["d"])
+layer("root-slash", ("/", 0o705, 41, 42, 1660000000), ["e"])
+PYEOF
+root_case() {
+  local name=$1 want=$2
+  shift 2
+  local layers=()
+  for l in "$@"; do layers+=("$WORK/root-$l.tar"); done
+  "$FIXTURE" wrap oci-dir "$WORK/$name" "${layers[@]}" > /dev/null
+  oracle_unpack "$WORK/$name" latest "$WORK/umoci-$name"
+  [ "$(stat -c '%a %u %g %Y' "$WORK/umoci-$name")" = "$want" ] ||
+    fail "$name: umoci's root is $(stat -c '%a %u %g %Y' "$WORK/umoci-$name"), expected $want"
+  if mount_image "$WORK/$name" "$mnt"; then
+    compare_trees "$name: the root and tree vs umoci" "$WORK/umoci-$name" "$mnt"
+    unmount_image "$mnt"
+  else
+    fail "$name: mount failed"
+  fi
+}
+root_case root-topmost "751 21 22 1700000000" low high none
+root_case root-dot "750 31 32 1650000000" low dot none
+root_case root-slash "705 41 42 1660000000" low slash
+root_case root-absent "755 0 0 0" none
+
+# The mount's source in /proc/mounts and `imgmount status` (issue 16.11): the image's absolute
+# path (however it was given), ":TAG" if chosen, ",upto=N" with --upto; commas and spaces kept.
+source_of() { # MNT: the source field of MNT's line in /proc/self/mountinfo, unescaped
+  python3 -c '
+import sys
+for line in open("/proc/self/mountinfo"):
+    fields = line.split()
+    unescape = lambda f: f.encode().decode("unicode_escape").encode("latin-1").decode()
+    if unescape(fields[4]) == sys.argv[1]:
+        source = unescape(fields[fields.index("-") + 2])
+print(source)' "$1"
+}
+odd="$WORK/images, odd"
+mkdir -p "$odd"
+cp -r "$WORK/root-topmost" "$odd/img"
+if (cd "$odd" && mount_image img "$mnt" --upto 2); then
+  [ "$(source_of "$mnt")" = "$odd/img,upto=2" ] && say "ok: the source is $(source_of "$mnt")" ||
+    fail "the source is \"$(source_of "$mnt")\", expected \"$odd/img,upto=2\""
+  "$IMGMOUNT" status "$mnt" > "$WORK/status.txt"
+  grep -qF "$mnt  $odd/img,upto=2  2/2" "$WORK/status.txt" ||
+    fail "status says: $(cat "$WORK/status.txt")"
+  "$IMGMOUNT" status --json "$mnt" > "$WORK/status.json"
+  python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["mounts"][0]
+assert (m["image"], m["upto"]) == (sys.argv[2], 2), m' "$WORK/status.json" "$odd/img" ||
+    fail "status --json says: $(cat "$WORK/status.json")"
+  unmount_image "$mnt"
+else
+  fail "mount of a relative image path with --upto failed"
+fi
+if (cd "$WORK" && mount_image sample.tar:latest "$mnt"); then
+  [ "$(source_of "$mnt")" = "$WORK/sample.tar:latest" ] ||
+    fail "the source is \"$(source_of "$mnt")\", expected \"$WORK/sample.tar:latest\""
+  "$IMGMOUNT" status --json "$mnt" > "$WORK/status.json"
+  python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))["mounts"][0]
+assert (m["image"], m["upto"]) == (sys.argv[2], None), m' "$WORK/status.json" "$WORK/sample.tar:latest" ||
+    fail "status --json says: $(cat "$WORK/status.json")"
+  unmount_image "$mnt"
+else
+  fail "mount of sample.tar:latest failed"
+fi
 
 # Foreground mode: -f serves until unmounted, then exits 0.
 "$IMGMOUNT" -f "$image" "$mnt" &

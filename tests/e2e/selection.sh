@@ -53,6 +53,45 @@ for format in oci-dir oci-archive; do
     "$IMGMOUNT" cat --platform linux/arm64/v8 "$image" /etc/imgmount-platform
   grep -q "arm64" "$WORK/out.txt" || fail "$format: arm64 image not chosen: $(cat "$WORK/out.txt")"
 done
+# Platform spellings (issue 16.5), normalised as containerd normalises them: the index states
+# linux/arm64 and linux/arm without variants (and the sample itself is linux/amd64); every
+# spelling of a platform picks the same image, and the error lists the canonical names.
+spell="$WORK/mp-spellings"
+"$FIXTURE" sample oci-dir gzip "$spell" --platform linux/arm64 --platform linux/arm \
+  --platform linux/arm/v6
+for case in aarch64=linux/arm64 linux/arm64/v8=linux/arm64 ARM64=linux/arm64 \
+  Linux/AArch64=linux/arm64 armhf=linux/arm linux/arm/v7=linux/arm arm=linux/arm \
+  armel=linux/arm/v6 linux/arm/6=linux/arm/v6; do
+  spelling=${case%%=*} want=${case#*=}
+  expect_exit 0 "--platform $spelling" \
+    "$IMGMOUNT" cat --platform "$spelling" "$spell" /etc/imgmount-platform
+  [ "$(cat "$WORK/out.txt")" = "$want" ] ||
+    fail "--platform $spelling chose $(cat "$WORK/out.txt"), not the $want image"
+done
+for spelling in x86_64 x86-64 amd64 linux/AMD64; do
+  expect_exit 0 "--platform $spelling" "$IMGMOUNT" ls --platform "$spelling" "$spell" /etc
+  grep -q imgmount-platform "$WORK/out.txt" && fail "--platform $spelling chose an arm image"
+done
+mnt="$WORK/mnt-aarch64"
+if mount_image "$spell" "$mnt" --platform aarch64; then
+  [ "$(cat "$mnt/etc/imgmount-platform")" = linux/arm64 ] &&
+    say "ok: mounted with --platform aarch64: the linux/arm64 image" ||
+    fail "mounted --platform aarch64 serves $(cat "$mnt/etc/imgmount-platform")"
+  unmount_image "$mnt"
+else
+  fail "mount --platform aarch64 failed"
+fi
+expect_exit 3 "a platform that is not there, canonical names listed" \
+  "$IMGMOUNT" ls --platform s390x "$spell" /
+listed=$(grep '^  ' "$WORK/err.txt" | sed 's/^ *//' | sort | xargs)
+[ "$listed" = "linux/amd64 linux/arm/v6 linux/arm/v7 linux/arm64/v8" ] &&
+  say "ok: the platform error lists $listed" ||
+  fail "the platform error lists \"$listed\": $(cat "$WORK/err.txt")"
+grep -q 'no platform linux/s390x' "$WORK/err.txt" ||
+  fail "the platform error does not name linux/s390x: $(cat "$WORK/err.txt")"
+expect_exit 2 "--platform nonsense" "$IMGMOUNT" ls --platform nonsense "$spell" /
+grep -q '"nonsense"' "$WORK/err.txt" || fail "--platform nonsense: $(cat "$WORK/err.txt")"
+
 expect_exit 3 "containerd export: a platform whose blobs are missing" \
   "$IMGMOUNT" ls --platform linux/arm64 "$WORK/mp-containerd.tar" /
 grep -q "not in the image" "$WORK/err.txt" || fail "missing-blob error unclear: $(cat "$WORK/err.txt")"

@@ -35,6 +35,7 @@ struct Args {
   std::vector<std::string> tags;          // --tag values
   std::vector<std::string> extra_images;  // --image SCENARIO=NAME:TAG values
   bool multi_platform = false;            // --multi-platform
+  std::vector<std::string> platforms;     // --platform OS/ARCH[/VARIANT] values
   bool no_end_blocks = false;             // --no-end-blocks
 };
 
@@ -61,6 +62,8 @@ void Usage(std::FILE* out) {
       "  --multi-platform           add a linux/arm64/v8 image (SCENARIO plus a layer with\n"
       "                             /etc/imgmount-platform) to an index (oci-dir, oci-archive,\n"
       "                             containerd; the containerd export omits its blobs)\n"
+      "  --platform OS/ARCH[/VARIANT]  like --multi-platform, with this platform exactly as\n"
+      "                             written in the index and config; repeatable\n"
       "  --shuffle-oci-layers       docker-oci: OCI manifest lists the layers out of order\n"
       "  --null-oci-manifests       docker-oci: index.json says \"manifests\": null\n"
       "  --legacy-dirs              docker-archive: add <id>/layer.tar symlinks, repositories\n"
@@ -93,6 +96,8 @@ Args ParseArgs(int argc, char** argv) {
       args.extra_images.push_back(value());
     } else if (arg == "--multi-platform") {
       args.multi_platform = true;
+    } else if (arg == "--platform") {
+      args.platforms.push_back(value());
     } else if (arg == "--shuffle-oci-layers") {
       args.options.shuffle_oci_layers = true;
     } else if (arg == "--null-oci-manifests") {
@@ -137,6 +142,16 @@ ImageSpec MakeImage(const Args& args, const std::string& scenario_name,
   spec.tags = tags;
   spec.platforms.push_back(BuildPlatformImage(scenario, tar_options));
   if (args.multi_platform) AddPlatform(spec, scenario, "linux", "arm64", "v8");
+  for (const std::string& platform : args.platforms) {
+    const size_t first = platform.find('/');
+    if (first == std::string::npos) throw std::invalid_argument("bad --platform " + platform);
+    const size_t second = platform.find('/', first + 1);
+    const std::string variant = second == std::string::npos ? "" : platform.substr(second + 1);
+    AddPlatform(
+        spec, scenario, platform.substr(0, first),
+        platform.substr(first + 1, second == std::string::npos ? second : second - first - 1),
+        variant);
+  }
   return spec;
 }
 

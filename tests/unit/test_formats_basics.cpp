@@ -1,5 +1,5 @@
-// Unit tests of the small format pieces: member-path normalisation, digests, safe JSON,
-// platforms.
+// Unit tests of the small format pieces: member-path normalisation, digests, safe JSON
+// (platforms: test_platforms.cpp).
 #include <catch2/catch.hpp>
 
 #include "layers/base/digest.h"
@@ -92,20 +92,4 @@ TEST_CASE("JSON from images is parsed defensively", "[formats]") {
                     Catch::Contains("nested deeper"));
   JsonDoc array("[1,2]", "array");
   CHECK_THROWS_AS(array.RootObject(), Error);
-}
-
-TEST_CASE("platforms parse and match like docker's", "[formats]") {
-  Platform p = Platform::Parse("linux/arm64/v8");
-  CHECK(p.os == "linux");
-  CHECK(p.architecture == "arm64");
-  CHECK(p.variant == "v8");
-  CHECK(p.ToString() == "linux/arm64/v8");
-  CHECK(Platform::Parse("linux/amd64").Matches(Platform{"linux", "amd64", ""}));
-  CHECK(Platform::Parse("linux/arm64/v8").Matches(Platform{"linux", "arm64", ""}));
-  CHECK(Platform::Parse("linux/arm64").Matches(Platform{"linux", "arm64", "v8"}));
-  CHECK_FALSE(Platform::Parse("linux/arm/v7").Matches(Platform{"linux", "arm", "v6"}));
-  CHECK_FALSE(Platform::Parse("linux/amd64").Matches(Platform{"windows", "amd64", ""}));
-  CHECK_THROWS_AS(Platform::Parse("linux"), Error);
-  CHECK_THROWS_AS(Platform::Parse("linux/"), Error);
-  CHECK_THROWS_AS(Platform::Parse("a/b/c/d"), Error);
 }
