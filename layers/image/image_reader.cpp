@@ -1,5 +1,5 @@
-// Recognises the container format (docs/ARCHITECTURE.md, the inputs) and chooses one image: by name or tag
-// first, then by platform (the requested one, else the host's, else the only one).
+// Recognises the container format (docs/ARCHITECTURE.md, the inputs) and chooses one image: by name
+// or tag first, then by platform (the requested one, else the host's, else the only one).
 #include <algorithm>
 #include <map>
 #include <optional>

@@ -1,6 +1,7 @@
 // The `sample` and `sample-plus` scenarios: multi-layer images that exercise every rule of
-// the union rules (docs/ARCHITECTURE.md) that real tools (umoci raw unpack) agree on. Every layer declares its parent
-// directories, so that a tool applying the layers on disk never creates one implicitly.
+// the union rules (docs/ARCHITECTURE.md) that real tools (umoci raw unpack) agree on. Every layer
+// declares its parent directories, so that a tool applying the layers on disk never creates one
+// implicitly.
 #include <cstdint>
 #include <map>
 #include <string>

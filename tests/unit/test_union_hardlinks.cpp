@@ -1,4 +1,5 @@
-// Golden tests of the union: hardlinks share an inode as of their own layer (union rule 5, docs/ARCHITECTURE.md).
+// Golden tests of the union: hardlinks share an inode as of their own layer (union rule 5,
+// docs/ARCHITECTURE.md).
 #include <catch2/catch.hpp>
 
 #include "test_union_support.h"
