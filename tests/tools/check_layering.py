@@ -6,7 +6,8 @@
   own files and those of rooms before it; rooms of one rank (gzip, zstd) never include each
   other;
 - inside a room, no include cycle between its concepts (x.h with x.cpp), so no include runs
-  back up.
+  back up;
+- the headers of FUSE only in fs/, and those of libarchive only in layers/.
 
 Prints each violation and exits 1 if there is any."""
 import os
@@ -22,6 +23,9 @@ ROOMS = {
     "index": {"layer": 0, "union": 1, "cache": 2, "view": 3},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
+SYSTEM_INCLUDE = re.compile(r'^\s*#\s*include\s+<([^>]+)>', re.M)
+# System headers of a library that only one folder may include.
+CONFINED = {"fuse": "fs", "archive": "layers"}
 
 
 def place(path):
@@ -49,6 +53,11 @@ def main(root):
                     continue
                 with open(os.path.join(root, path), encoding="utf-8") as f:
                     text = f.read()
+                for header in SYSTEM_INCLUDE.findall(text):
+                    for prefix, owner in CONFINED.items():
+                        if header.startswith(prefix) and lib != owner:
+                            problems.append(f"{path}: includes <{header}>, which only {owner}/ "
+                                            f"may include")
                 for target in INCLUDE.findall(text):
                     where = place(target)
                     if where is None:
