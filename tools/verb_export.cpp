@@ -19,6 +19,26 @@ constexpr const char* kExportHelp =
     "Write the image's root filesystem as one tar (pax format), like `docker export`;\n"
     "OUT.tar '-' writes to standard output.\n";
 
+// The tar type flag of a member type (a hardlink's is decided by the exporter).
+char TypeflagOf(MemberType type) {
+  switch (type) {
+    case MemberType::kRegular:
+    case MemberType::kHardlink:
+      return '0';
+    case MemberType::kDirectory:
+      return '5';
+    case MemberType::kSymlink:
+      return '2';
+    case MemberType::kCharDevice:
+      return '3';
+    case MemberType::kBlockDevice:
+      return '4';
+    case MemberType::kFifo:
+      return '6';
+  }
+  return '0';
+}
+
 class TarExporter {
  public:
   TarExporter(const UnionTree& tree, const std::string& out) : tree_(tree), writer_(out) {}
@@ -42,38 +62,39 @@ class TarExporter {
   void Write(uint32_t id, const std::string& path) {
     const UnionInode& node = tree_.inode(id);
     std::optional<TarMember> member = tree_.member(id);
-    TarWriteEntry entry;
-    entry.path = path;
-    entry.type_bits = TypeBits(node.type);
-    entry.mode = node.mode & 07777;
-    entry.uid = node.uid;
-    entry.gid = node.gid;
-    entry.mtime_sec = node.mtime_sec;
-    entry.mtime_nsec = node.mtime_nsec;
+    TarHeader header;
+    header.name = path;
+    header.typeflag = TypeflagOf(node.type);
+    header.mode = node.mode & 07777;
+    header.uid = node.uid;
+    header.gid = node.gid;
+    header.mtime_sec = node.mtime_sec;
+    header.mtime_nsec = node.mtime_nsec;
     if (member) {
-      for (const auto& [name, value] : member->xattrs) entry.xattrs.emplace_back(name, value);
-      if (node.type == MemberType::kSymlink) entry.symlink_target = member->link_target;
-      entry.dev_major = member->dev_major;
-      entry.dev_minor = member->dev_minor;
+      for (const auto& [name, value] : member->xattrs) header.xattrs.emplace_back(name, value);
+      if (node.type == MemberType::kSymlink) header.linkname = member->link_target;
+      header.dev_major = member->dev_major;
+      header.dev_minor = member->dev_minor;
     }
     bool data = node.type == MemberType::kRegular;
     if (data && node.nlink > 1) {
       auto [it, first] = first_names_.try_emplace(id, path);
       if (!first) {
-        entry.hardlink_target = it->second;
+        header.typeflag = '1';
+        header.linkname = it->second;
         data = false;
       }
     }
     if (data) {
-      entry.size = node.size;
+      header.size = static_cast<int64_t>(node.size);
       if (member && member->is_sparse) {
-        entry.sparse = true;
+        header.sparse = true;
         for (const SparseExtent& run : member->sparse) {
-          entry.sparse_runs.push_back({run.offset, run.length});
+          header.sparse_runs.push_back({run.offset, run.length});
         }
       }
     }
-    writer_.WriteHeader(entry);
+    writer_.WriteHeader(header);
     if (data) WriteData(id, node);
   }
 

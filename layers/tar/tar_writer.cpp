@@ -66,42 +66,69 @@ void TarWriter::Fail(const std::string& what) {
   throw Error(ErrorKind::kIo, EIO, out_ + ": " + what + ": " + (why ? why : "unknown error"));
 }
 
-void TarWriter::WriteHeader(const TarWriteEntry& e) {
+namespace {
+
+// The stat(2) file type bits of a header's type; 0 for a type the writer does not write.
+mode_t TypeBitsOf(const TarHeader& header) {
+  switch (header.kind()) {
+    case TarEntryKind::kRegular:
+    case TarEntryKind::kHardlink:
+      return AE_IFREG;
+    case TarEntryKind::kDirectory:
+      return AE_IFDIR;
+    case TarEntryKind::kSymlink:
+      return AE_IFLNK;
+    case TarEntryKind::kCharDevice:
+      return AE_IFCHR;
+    case TarEntryKind::kBlockDevice:
+      return AE_IFBLK;
+    case TarEntryKind::kFifo:
+      return AE_IFIFO;
+    case TarEntryKind::kOther:
+      break;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void TarWriter::WriteHeader(const TarHeader& h) {
+  mode_t type = TypeBitsOf(h);
+  if (type == 0) throw Error(ErrorKind::kInternal, EINVAL, out_ + ": cannot write " + h.name);
   std::unique_ptr<archive_entry, decltype(&archive_entry_free)> owned(archive_entry_new(),
                                                                       &archive_entry_free);
   archive_entry* entry = owned.get();
-  archive_entry_set_pathname(entry, e.path.c_str());
-  archive_entry_set_uid(entry, e.uid);
-  archive_entry_set_gid(entry, e.gid);
-  archive_entry_set_mtime(entry, e.mtime_sec, e.mtime_nsec);
-  archive_entry_set_perm(entry, e.mode & 07777);
-  archive_entry_set_filetype(entry, e.type_bits);  // AE_IF* equal S_IF* on Linux
-  for (const auto& [name, value] : e.xattrs) {
+  archive_entry_set_pathname(entry, h.name.c_str());
+  archive_entry_set_uid(entry, h.uid);
+  archive_entry_set_gid(entry, h.gid);
+  archive_entry_set_mtime(entry, h.mtime_sec, h.mtime_nsec);
+  archive_entry_set_perm(entry, static_cast<mode_t>(h.mode & 07777));
+  archive_entry_set_filetype(entry, type);
+  for (const auto& [name, value] : h.xattrs) {
     archive_entry_xattr_add_entry(entry, name.c_str(), value.data(), value.size());
   }
-  if (!e.hardlink_target.empty()) {
-    archive_entry_set_hardlink(entry, e.hardlink_target.c_str());
+  if (h.kind() == TarEntryKind::kHardlink) {
+    archive_entry_set_hardlink(entry, h.linkname.c_str());
     archive_entry_set_size(entry, 0);
-  } else if (e.type_bits == AE_IFREG) {
-    archive_entry_set_size(entry, static_cast<la_int64_t>(e.size));
-    if (e.sparse) {
-      for (const TarSparseRun& run : e.sparse_runs) {
+  } else if (h.kind() == TarEntryKind::kRegular) {
+    archive_entry_set_size(entry, h.size);
+    if (h.sparse) {
+      for (const TarSparseRun& run : h.sparse_runs) {
         archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(run.offset),
                                        static_cast<la_int64_t>(run.length));
       }
       // A file that is all hole keeps a map (one empty run at its end, as GNU tar writes it),
       // so it stays sparse instead of becoming stored zeros.
-      if (e.sparse_runs.empty()) {
-        archive_entry_sparse_add_entry(entry, static_cast<la_int64_t>(e.size), 0);
-      }
+      if (h.sparse_runs.empty()) archive_entry_sparse_add_entry(entry, h.size, 0);
     }
   }
-  if (e.type_bits == AE_IFLNK) archive_entry_set_symlink(entry, e.symlink_target.c_str());
-  if (e.type_bits == AE_IFCHR || e.type_bits == AE_IFBLK) {
-    archive_entry_set_rdev(entry, makedev(e.dev_major, e.dev_minor));
+  if (h.kind() == TarEntryKind::kSymlink) archive_entry_set_symlink(entry, h.linkname.c_str());
+  if (type == AE_IFCHR || type == AE_IFBLK) {
+    archive_entry_set_rdev(
+        entry, makedev(static_cast<unsigned>(h.dev_major), static_cast<unsigned>(h.dev_minor)));
   }
   if (archive_write_header(state_->writer.get(), entry) < ARCHIVE_WARN) {
-    Fail("cannot write " + e.path);
+    Fail("cannot write " + h.name);
   }
 }
 
