@@ -18,15 +18,15 @@
 namespace imgmount {
 namespace {
 
-// Byte order with '/' first: member paths hold no NUL, so '/' can take its place.
+// Byte order with '/' first: member paths hold no NUL, so '/' can take its place. Only the
+// first differing byte decides, so the common prefix is skipped with std::mismatch.
 bool ComponentLess(std::string_view a, std::string_view b) {
   size_t n = std::min(a.size(), b.size());
-  for (size_t i = 0; i < n; ++i) {
-    auto x = static_cast<unsigned char>(a[i] == '/' ? '\0' : a[i]);
-    auto y = static_cast<unsigned char>(b[i] == '/' ? '\0' : b[i]);
-    if (x != y) return x < y;
-  }
-  return a.size() < b.size();
+  auto [pa, pb] = std::mismatch(a.data(), a.data() + n, b.data());
+  if (pa == a.data() + n) return a.size() < b.size();
+  auto x = static_cast<unsigned char>(*pa == '/' ? '\0' : *pa);
+  auto y = static_cast<unsigned char>(*pb == '/' ? '\0' : *pb);
+  return x < y;
 }
 
 bool IsBelow(std::string_view path, std::string_view ancestor) {
@@ -51,12 +51,12 @@ struct Group {
 }  // namespace
 
 void CheckNothingBelowFiles(const LayerIndex& layer) {
+  std::vector<std::string_view> paths(layer.size());
+  for (uint32_t i = 0; i < layer.size(); ++i) paths[i] = layer.path(i);
   std::vector<uint32_t> order(layer.size());
   std::iota(order.begin(), order.end(), 0);
   std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) {
-    std::string_view pa = layer.path(a);
-    std::string_view pb = layer.path(b);
-    if (pa != pb) return ComponentLess(pa, pb);
+    if (paths[a] != paths[b]) return ComponentLess(paths[a], paths[b]);
     return a < b;
   });
   std::vector<Group> stack;  // ancestors of the current path that have a file member

@@ -51,13 +51,20 @@ bool IsZeroBlock(const char* block) {
 bool ChecksumMatches(const char* block) {
   auto stored = ParseTarOctal(Field(block, 148, 8));
   if (!stored) return false;
-  int64_t unsigned_sum = 0;
-  int64_t signed_sum = 0;
+  // Sums of the whole block (a loop the compiler vectorises), then the checksum field taken as
+  // eight spaces.
+  int32_t unsigned_sum = 0;
+  int32_t signed_sum = 0;
   for (size_t i = 0; i < kBlock; ++i) {
-    char c = (i >= 148 && i < 156) ? ' ' : block[i];
-    unsigned_sum += static_cast<unsigned char>(c);
-    signed_sum += static_cast<signed char>(c);
+    unsigned_sum += static_cast<unsigned char>(block[i]);
+    signed_sum += static_cast<signed char>(block[i]);
   }
+  for (size_t i = 148; i < 156; ++i) {
+    unsigned_sum -= static_cast<unsigned char>(block[i]);
+    signed_sum -= static_cast<signed char>(block[i]);
+  }
+  unsigned_sum += 8 * ' ';
+  signed_sum += 8 * ' ';
   return *stored == unsigned_sum || *stored == signed_sum;
 }
 
