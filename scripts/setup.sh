@@ -13,6 +13,8 @@ packages=(
   # tests: real image tools and the oracle, xattr/capability tools, compressors
   umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
   util-linux diffutils findutils python3
+  # tests of the man page and the shell completions
+  man-db groff-base zsh
   # benchmark peers and data generation
   archivemount perl openssl
 )
