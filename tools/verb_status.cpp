@@ -3,7 +3,6 @@
 // the "user.imgmount.status" attribute of its root (index/view/mount_status.h). A mount whose
 // daemon is gone is failed; one that does not let this user ask (another user's mount without
 // allow_other) or does not answer the attribute (an older imgmount) is unknown.
-#include <sys/xattr.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +15,7 @@
 
 #include "index/view/mount_status.h"
 #include "layers/base/error.h"
+#include "tools/bounded_getxattr.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/mount_table.h"
@@ -56,31 +56,23 @@ struct MountRow {
   MountSourceParts source;
 };
 
-// The value of attribute `name` of `path`; nullopt and errno set if it cannot be read.
-std::optional<std::string> ReadAttribute(const std::string& path, const char* name) {
-  for (int attempt = 0; attempt < 8; ++attempt) {
-    ssize_t size = ::getxattr(path.c_str(), name, nullptr, 0);
-    if (size < 0) return std::nullopt;
-    std::string value(static_cast<size_t>(size) + 4096, '\0');  // room to grow meanwhile
-    ssize_t got = ::getxattr(path.c_str(), name, value.data(), value.size());
-    if (got >= 0) {
-      value.resize(static_cast<size_t>(got));
-      return value;
-    }
-    if (errno != ERANGE) return std::nullopt;
-  }
-  return std::nullopt;
-}
+// How long a mount may take to answer: a stopped or stuck daemon must not hang `status`.
+constexpr int kAnswerTimeoutMs = 5000;
 
 MountRow AskMount(const MountEntry& entry) {
   MountRow row;
   row.mountpoint = entry.mountpoint;
   row.source = ParseMountSource(entry.source);
-  std::optional<std::string> text = ReadAttribute(entry.mountpoint, kStatusAttribute);
+  AttributeAnswer answer =
+      ReadAttributeWithin(entry.mountpoint, kStatusAttribute, kAnswerTimeoutMs);
+  const std::optional<std::string>& text = answer.value;
   if (!text) {
-    int e = errno;
+    int e = answer.error;
     row.state = "unknown";
-    if (e == ENOTCONN) {
+    if (answer.timed_out) {
+      row.error = "the daemon did not answer within " + std::to_string(kAnswerTimeoutMs / 1000) +
+                  " s (stopped or stuck; imgmount -u -z " + entry.mountpoint + " detaches it)";
+    } else if (e == ENOTCONN) {
       row.state = "failed";
       row.error =
           "the daemon serving the mount is gone (unmount it: imgmount -u " + entry.mountpoint + ")";
@@ -117,6 +109,21 @@ std::string AbsoluteMountpoint(const std::string& path) {
   return absolute;
 }
 
+// `path` made absolute by resolving its parent directory only, so that the last component (a
+// mountpoint, perhaps of a stuck daemon) is not looked at; "" if the parent cannot be resolved.
+std::string AbsoluteWithoutEntering(const std::string& path) {
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.ends_with("/")) trimmed.pop_back();
+  size_t slash = trimmed.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : trimmed.substr(0, slash == 0 ? 1 : slash);
+  std::string base = slash == std::string::npos ? trimmed : trimmed.substr(slash + 1);
+  if (base.empty() || base == "." || base == "..") return "";
+  char resolved[PATH_MAX];
+  if (::realpath(parent.c_str(), resolved) == nullptr) return "";
+  std::string absolute = resolved;
+  return absolute == "/" ? "/" + base : absolute + "/" + base;
+}
+
 // The topmost mount of every mountpoint, imgmount's only; in mount order.
 std::vector<MountEntry> ImgmountMounts() {
   std::vector<MountEntry> table = ReadMountTable();
@@ -133,10 +140,13 @@ std::vector<MountEntry> ImgmountMounts() {
 
 // The imgmount mount at `path`; throws kNotFound naming `path` if there is none.
 MountEntry MountAt(const std::string& path, const std::vector<MountEntry>& mounts) {
-  std::string absolute = AbsoluteMountpoint(path);
-  for (const MountEntry& mount : mounts) {
-    if (mount.mountpoint == absolute) return mount;
+  // First without looking at the mount itself (a stuck daemon would hang that), then resolved.
+  for (const std::string& absolute : {AbsoluteWithoutEntering(path), AbsoluteMountpoint(path)}) {
+    for (const MountEntry& mount : mounts) {
+      if (mount.mountpoint == absolute) return mount;
+    }
   }
+  std::string absolute = AbsoluteMountpoint(path);
   std::optional<std::string> type = MountedTypeAt(absolute);
   std::string what = type ? "it is a " + *type + " mount" : "nothing is mounted there";
   if (!type && ::access(absolute.c_str(), F_OK) != 0 && errno == ENOENT) what = "it does not exist";

@@ -9,6 +9,7 @@
 #     match (its gzip header changed: exit 5): on a terminal the mount command prints the
 #     failure naming the layer and exits with its code; the mount stays, the other layer's files
 #     read, what needs the failed layer answers EIO;
+#   - a stopped daemon makes `status` say "unknown: did not answer" after 5 s, not hang;
 #   - the daemon logs the failure to syslog (ident imgmount, priority daemon.err) naming the
 #     mountpoint, the image and the layer: run in a private mount namespace whose /dev/log is a
 #     datagram socket served by Python (the machine's own /dev is left alone).
@@ -191,6 +192,19 @@ for i in $(seq 1 50); do kill -0 "$pid" 2> /dev/null || break; sleep 0.1; done
 expect_exit 1 "status of a mount whose daemon was killed" "$IMGMOUNT" status "$mnt"
 grep -q "failed: the daemon serving the mount is gone" "$WORK/out.txt" || fail "$(cat "$WORK/out.txt")"
 umount -l "$mnt" 2> /dev/null || fusermount3 -u -z "$mnt" 2> /dev/null || true
+
+# 4b. A daemon that does not answer (stopped) does not hang status: it is unknown (exit 1),
+# named by path as given and in the list of all mounts, within the time limit.
+"$IMGMOUNT" --no-cache --wait "$WORK/image" "$mnt" || fail "mount for the stopped-daemon test failed"
+pid=$(daemon_pid "$WORK/image" "$mnt")
+kill -STOP "$pid"
+code=0
+timeout 60 "$IMGMOUNT" status "$mnt" > "$WORK/out.txt" 2>&1 || code=$?
+kill -CONT "$pid"
+[ "$code" = 1 ] || fail "status of a stopped daemon: exit $code, expected 1: $(cat "$WORK/out.txt")"
+grep -q "unknown: the daemon did not answer within" "$WORK/out.txt" ||
+  fail "status of a stopped daemon: $(cat "$WORK/out.txt")"
+unmount_image "$mnt"
 
 # 5. syslog, in a private mount namespace (root only) whose /dev/log is ours.
 if [ "$(id -u)" -ne 0 ] || ! unshare -m true 2> /dev/null; then
