@@ -182,7 +182,7 @@ int RunWhich(const std::vector<std::string>& args) {
   WhichReport report;
   report.path = "/" + *path;
   report.events = PathHistory(view.layers, *path);
-  report.rows = SummarizeLayers(view);
+  report.rows = SummarizeLayers(view.image, view.layers.size());
   report.present = view.tree->Resolve(*path).has_value();
   report.supplier = report.present ? Supplier(report.events) : nullptr;
   if (json) {
