@@ -1,5 +1,6 @@
 #include "tools/docker_units.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
@@ -89,6 +90,28 @@ std::string FormatRfc3339Local(int64_t seconds) {
   std::snprintf(zone, sizeof zone, "%c%02d:%02d", offset < 0 ? '-' : '+', minutes / 60,
                 minutes % 60);
   return std::string(text) + zone;
+}
+
+// Prints rows as docker's tabwriter does (minimum width 10, padding 3; the last column bare).
+void PrintDockerTable(const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> widths;
+  auto width = [](const std::string& s) {
+    return static_cast<size_t>(std::count_if(
+        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  };
+  for (const auto& row : rows) {
+    widths.resize(std::max(widths.size(), row.size()), 10);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]) + 3);
+  }
+  for (const auto& row : rows) {
+    std::string line;
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - width(row[i]), ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    std::printf("%s\n", line.c_str());
+  }
 }
 
 }  // namespace imgmount

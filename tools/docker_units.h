@@ -1,11 +1,13 @@
 // Sizes and times written as the docker CLI writes them (go-units): decimal sizes with three
 // significant digits ("12.3MB"), durations rounded to the unit users read ("3 weeks"), and
-// RFC 3339 timestamps. Used by history and images, whose users compare them with docker's.
+// RFC 3339 timestamps, and tables aligned as docker's tabwriter aligns them. Used by history
+// and images, whose users compare them with docker's.
 #pragma once
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace imgmount {
 
@@ -22,5 +24,9 @@ std::optional<int64_t> ParseRfc3339(const std::string& text);
 
 /// `seconds` as RFC 3339 in the local time zone ("2024-01-02T04:04:05+01:00", "...Z" in UTC).
 std::string FormatRfc3339Local(int64_t seconds);
+
+/// Prints `rows` (the first is the header) in columns as docker's tabwriter does: each column as
+/// wide as its widest cell plus 3 (at least 10), the last column unpadded.
+void PrintDockerTable(const std::vector<std::vector<std::string>>& rows);
 
 }  // namespace imgmount

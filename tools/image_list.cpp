@@ -28,23 +28,20 @@ size_t CountImageGroups(const std::vector<ImageListing>& images) {
 }
 
 void PrintImageTable(const std::vector<ImageListing>& images, bool no_trunc, bool human) {
-  const char* format = no_trunc ? "%-30s %-16s %-71s %-71s %6s %10s%s\n"
-                                : "%-30s %-16s %-12s %-12s %6s %10s%s\n";
-  std::printf(format, "NAME", "PLATFORM", "DIGEST", "IMAGE ID", "LAYERS", "SIZE", "");
+  std::vector<std::vector<std::string>> table = {
+      {"NAME", "PLATFORM", "DIGEST", "IMAGE ID", "LAYERS", "SIZE", ""}};
   for (const ImageListing& image : images) {
     std::vector<std::string> names = image.names;
     if (names.empty()) names.push_back("<none>");
     std::string size = "-";
     if (image.size) size = human ? DockerSize(*image.size) : std::to_string(*image.size);
-    std::string note = image.unavailable.empty() ? "" : "  (" + image.unavailable + ")";
     std::string layers = image.unavailable.empty() ? std::to_string(image.layers) : "-";
     for (const std::string& name : names) {
-      std::printf(format, name.c_str(), PlatformText(image).c_str(),
-                  Cut(image.manifest_digest, no_trunc).c_str(),
-                  Cut(image.config_digest, no_trunc).c_str(), layers.c_str(), size.c_str(),
-                  note.c_str());
+      table.push_back({name, PlatformText(image), Cut(image.manifest_digest, no_trunc),
+                       Cut(image.config_digest, no_trunc), layers, size, image.unavailable});
     }
   }
+  PrintDockerTable(table);
 }
 
 void WriteImageList(PrettyJsonWriter& w, const std::vector<ImageListing>& images) {

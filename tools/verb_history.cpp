@@ -62,28 +62,6 @@ std::string CreatedByText(const std::string& created_by, const HistoryOptions& o
   return opts.no_trunc ? text : Ellipsis(text, 45);
 }
 
-// Prints rows as docker's tabwriter does (minimum width 10, padding 3; the last column bare).
-void PrintTable(const std::vector<std::vector<std::string>>& rows) {
-  std::vector<size_t> widths;
-  auto width = [](const std::string& s) {
-    return static_cast<size_t>(std::count_if(
-        s.begin(), s.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-  };
-  for (const auto& row : rows) {
-    widths.resize(std::max(widths.size(), row.size()), 10);
-    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], width(row[i]) + 3);
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(widths[i] - width(row[i]), ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
-}
-
 void PrintJson(const std::vector<HistoryLine>& lines) {
   rapidjson::StringBuffer buffer;
   PrettyJsonWriter w(buffer);
@@ -141,12 +119,11 @@ int ShowHistory(const ImageHeader& header, const ViewOptions& options, const His
   }
   std::vector<std::vector<std::string>> table = {{"CREATED", "CREATED BY", "SIZE", "COMMENT"}};
   for (const HistoryLine& line : lines) {
-    table.push_back({CreatedText(line.row->created, opts),
-                     CreatedByText(line.row->created_by, opts),
-                     opts.human ? DockerSize(line.size) : std::to_string(line.size),
-                     line.row->comment});
+    table.push_back(
+        {CreatedText(line.row->created, opts), CreatedByText(line.row->created_by, opts),
+         opts.human ? DockerSize(line.size) : std::to_string(line.size), line.row->comment});
   }
-  PrintTable(table);
+  PrintDockerTable(table);
   return 0;
 }
 

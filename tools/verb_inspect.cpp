@@ -152,9 +152,10 @@ void PrintText(const ImageHeader& header, const std::vector<LayerSummary>& layer
   }
   size_t total = image.layers.size();
   if (header.layers_in_view < total) {
-    std::printf("Layers 1-%zu of %zu (--upto %zu; bottom first; history lines without a layer are "
-                "marked -):\n",
-                header.layers_in_view, total, header.layers_in_view);
+    std::printf(
+        "Layers 1-%zu of %zu (--upto %zu; bottom first; history lines without a layer are "
+        "marked -):\n",
+        header.layers_in_view, total, header.layers_in_view);
   } else {
     std::printf("Layers (bottom first; history lines without a layer are marked -):\n");
   }
@@ -188,7 +189,8 @@ void AddLayerDetails(const ImageHeader& header, const ViewOptions& options,
     row.entries = facts->entries;
     if (facts->access_points > 0) {
       size_t points = facts->access_points;
-      row.codec += ", " + std::to_string(points) + (points == 1 ? " access point" : " access points");
+      row.codec +=
+          ", " + std::to_string(points) + (points == 1 ? " access point" : " access points");
       // A single zstd frame cannot be entered mid-stream: its points lie in a local copy.
       if (facts->local_copy) row.codec += " (local copy)";
     }

@@ -151,13 +151,13 @@ std::optional<LayerIndexFile> IndexCache::Peek(const LayerRequest& request) cons
     if (stem.empty() || ::access(PathOf(stem + ".idx").c_str(), F_OK) != 0) continue;
     if (is_shared ? !UsedBefore(stem, request) : !ChangedSince(stem, request).empty()) continue;
     std::string why;
-    auto file = ReadLayerIndexFile(PathOf(stem + ".idx"), blob.blob->Size(),
-                                   SniffCodec(*blob.blob), &why);
+    auto file =
+        ReadLayerIndexFile(PathOf(stem + ".idx"), blob.blob->Size(), SniffCodec(*blob.blob), &why);
     if (!file) continue;
     const LayerFileInfo& info = file->info;
-    bool filed_right = info.key == key && (is_shared ? info.verified && info.origin.empty()
-                                                     : !info.verified &&
-                                                           info.origin == request.origin);
+    bool filed_right =
+        info.key == key && (is_shared ? info.verified && info.origin.empty()
+                                      : !info.verified && info.origin == request.origin);
     if (filed_right) return file;
   }
   return std::nullopt;

@@ -11,7 +11,8 @@ OpenedContainer OpenContainerOnly(const std::string& path, const ViewOptions& op
   OpenedContainer out;
   out.path = AbsolutePath(path);
   std::unique_ptr<IndexCache> cache;
-  if (!options.cache_dir.empty()) cache = std::make_unique<IndexCache>(options.cache_dir, options.warn);
+  if (!options.cache_dir.empty())
+    cache = std::make_unique<IndexCache>(options.cache_dir, options.warn);
   out.files = OpenContainer(path, out.path, cache.get(), options);
   return out;
 }
@@ -39,15 +40,17 @@ std::optional<CachedLayerFacts> CachedLayer(const ImageHeader& header, size_t po
   IndexCache cache(options.cache_dir, nullptr);
   const LayerBlob& blob = header.image.layers[position];
   BlobPlace place = PlaceOf(header.container.path, *header.container.files, blob);
-  IndexCache::LayerRequest request{&blob,          LayerName(position, blob), place.origin,
-                                   header.container.path, place.identity, options.decode,
+  IndexCache::LayerRequest request{&blob,          LayerName(position, blob),
+                                   place.origin,   header.container.path,
+                                   place.identity, options.decode,
                                    nullptr};
   auto file = cache.Peek(request);
   if (!file) return std::nullopt;
   CachedLayerFacts facts;
   facts.uncompressed_size = file->stream.index.stream_size;
   facts.entries = file->tables.members.size();
-  facts.access_points = file->stream.index.codec == Codec::kNone ? 0 : file->stream.index.points.size();
+  facts.access_points =
+      file->stream.index.codec == Codec::kNone ? 0 : file->stream.index.points.size();
   for (const AccessPoint& point : file->stream.index.points) {
     facts.local_copy = facts.local_copy || point.in_local_copy;
   }
