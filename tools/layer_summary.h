@@ -1,5 +1,7 @@
-// One row per history line of an image: the layer it made (if any) with its digests, codec,
-// sizes and entry count. Shared by inspect and the other reporting commands.
+// One row per history line of an image: the layer it made (if any) with its digests and sizes.
+// Built from the manifests and the config alone; what only a layer's index knows (uncompressed
+// size, entries, access points) is filled in by the caller where the index is at hand. Shared by
+// inspect, history and which.
 #pragma once
 
 #include <cstdint>
@@ -7,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "index/view/image_view.h"
+#include "layers/image/image.h"
 
 namespace imgmount {
 
@@ -18,17 +20,25 @@ struct LayerSummary {
   std::string digest;
   std::string diff_id;
   std::string media_type;
-  /// "none", or the codec with its number of access points, e.g. "gzip, 3 access points".
+  /// The codec ("gzip", "zstd", "none"), with its access points when the index is known, e.g.
+  /// "gzip, 3 access points"; "" until the caller fills it in.
   std::string codec;
+  /// The blob's size as its descriptor states it, else as stored.
   uint64_t compressed_size = 0;
-  uint64_t uncompressed_size = 0;
-  uint64_t entries = 0;
+  /// From the layer's index, when known.
+  std::optional<uint64_t> uncompressed_size;
+  std::optional<uint64_t> entries;
+  /// Whether the history line has an entry in the config (false for layers beyond its history).
+  bool has_history = false;
   std::string created;
   std::string created_by;
+  std::string comment;
 };
 
-/// The rows for `view`: history lines matched to layers in order, extra layers appended.
-std::vector<LayerSummary> SummarizeLayers(const ImageView& view);
+/// The rows of the bottom `layers_in_view` layers of `image`: history lines matched to layers in
+/// order, up to the line of the last layer in view (all lines when every layer is in view), then
+/// layers the history does not cover.
+std::vector<LayerSummary> SummarizeLayers(const Image& image, size_t layers_in_view);
 
 /// "1.5 MiB" style size.
 std::string HumanSize(uint64_t bytes);

@@ -51,6 +51,10 @@ int main(int argc, char** argv) {
     if (first == "ls") return imgmount::RunLs(rest);
     if (first == "cat") return imgmount::RunCat(rest);
     if (first == "inspect") return imgmount::RunInspect(rest);
+    if (first == "history") return imgmount::RunHistory(rest);
+    if (first == "config") return imgmount::RunConfig(rest);
+    if (first == "manifest") return imgmount::RunManifest(rest);
+    if (first == "images") return imgmount::RunImages(rest);
     if (first == "export") return imgmount::RunExport(rest);
     if (first == "verify") return imgmount::RunVerify(rest);
     if (first == "which") return imgmount::RunWhich(rest);

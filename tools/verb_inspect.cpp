@@ -1,12 +1,17 @@
 // `imgmount inspect IMAGE`: what the image is (format, names, platforms), its config, and its
-// layers as a table with the history line that made each, like `docker history`.
-#include <rapidjson/prettywriter.h>
-
+// layers as a table with the history line that made each, like `docker history`. It reads the
+// manifests and the config only, as `skopeo inspect` does: layer sizes come from the descriptors,
+// and the uncompressed size, entry count and access points only from a layer index that is
+// already in the cache (never built here). An archive or layout of several images is listed.
 #include <cstdio>
 #include <iostream>
 
+#include "index/view/image_header.h"
 #include "layers/base/error.h"
+#include "layers/stream/stream_index.h"
 #include "tools/cli_common.h"
+#include "tools/image_list.h"
+#include "tools/inspect_verbs.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/verbs.h"
@@ -17,13 +22,33 @@ namespace {
 constexpr const char* kInspectHelp =
     "usage: imgmount inspect [--json] [OPTIONS] IMAGE\n"
     "Show the image's format, names, platforms, config and layers (digest, diff_id, media type,\n"
-    "codec and frame layout, compressed and uncompressed size, entries, history line).\n"
-    "  --json   machine-readable output\n";
+    "codec, compressed size, history line), from its manifests and config only: no layer is\n"
+    "read. The uncompressed size, entry count and access points of a layer are shown when its\n"
+    "index is already in the index cache (after a mount, ls, cat...), else \"-\" (null in JSON).\n"
+    "With --upto N: the layers 1..N and the history lines up to layer N's.\n"
+    "An archive or layout holding several images lists them (as `imgmount images`); choose one\n"
+    "with IMAGE:TAG or --image.\n"
+    "  --json   machine-readable output (missing values are null)\n";
 
-using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
+using Writer = PrettyJsonWriter;
 
-std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layers) {
-  const Image& image = view.image;
+template <class T>
+void WriteOptionalUint(Writer& w, const char* key, const std::optional<T>& value) {
+  w.Key(key);
+  if (value) {
+    w.Uint64(*value);
+  } else {
+    w.Null();
+  }
+}
+
+std::string PlatformOrEmpty(const Platform& platform) {
+  return platform.os.empty() && platform.architecture.empty() ? "" : platform.ToString();
+}
+
+std::string ToJson(const ImageHeader& header, const std::vector<LayerSummary>& layers,
+                   const ViewOptions& options) {
+  const Image& image = header.image;
   const ImageConfig& c = image.config;
   rapidjson::StringBuffer buffer;
   Writer w(buffer);
@@ -31,17 +56,21 @@ std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layer
   WriteString(w, "format", image.format);
   WriteString(w, "container", image.container);
   WriteStrings(w, "names", image.names);
-  WriteString(w, "manifest_digest", image.manifest_digest);
-  WriteString(w, "config_digest", image.config_digest);
-  WriteString(w, "platform", c.platform.ToString());
+  WriteStringOrNull(w, "manifest_digest", image.manifest_digest);
+  WriteStringOrNull(w, "config_digest", image.config_digest);
+  WriteStringOrNull(w, "created", c.created);
+  WriteStringOrNull(w, "author", c.author);
+  WriteStringOrNull(w, "platform", PlatformOrEmpty(c.platform));
   WriteStrings(w, "platforms", image.platforms);
+  WriteUint(w, "layer_count", image.layers.size());
+  WriteOptionalUint(w, "upto", options.upto ? std::optional(options.upto) : std::nullopt);
   w.Key("config");
   w.StartObject();
   WriteStrings(w, "Env", c.env);
   WriteStrings(w, "Cmd", c.cmd);
   WriteStrings(w, "Entrypoint", c.entrypoint);
-  WriteString(w, "WorkingDir", c.working_dir);
-  WriteString(w, "User", c.user);
+  WriteStringOrNull(w, "WorkingDir", c.working_dir);
+  WriteStringOrNull(w, "User", c.user);
   WriteStrings(w, "ExposedPorts", c.exposed_ports);
   WriteStrings(w, "Volumes", c.volumes);
   w.Key("Labels");
@@ -53,20 +82,20 @@ std::string ToJson(const ImageView& view, const std::vector<LayerSummary>& layer
   w.StartArray();
   for (const LayerSummary& row : layers) {
     w.StartObject();
-    if (row.layer) {
-      WriteUint(w, "layer", *row.layer + 1);
-      WriteString(w, "digest", row.digest);
-      WriteString(w, "diff_id", row.diff_id);
-      WriteString(w, "media_type", row.media_type);
-      WriteString(w, "codec", row.codec);
-      WriteUint(w, "compressed_size", row.compressed_size);
-      WriteUint(w, "uncompressed_size", row.uncompressed_size);
-      WriteUint(w, "entries", row.entries);
-    }
+    WriteOptionalUint(w, "layer", row.layer ? std::optional(*row.layer + 1) : std::nullopt);
+    WriteStringOrNull(w, "digest", row.digest);
+    WriteStringOrNull(w, "diff_id", row.diff_id);
+    WriteStringOrNull(w, "media_type", row.media_type);
+    WriteStringOrNull(w, "codec", row.codec);
+    WriteOptionalUint(w, "compressed_size",
+                      row.layer ? std::optional(row.compressed_size) : std::nullopt);
+    WriteOptionalUint(w, "uncompressed_size", row.uncompressed_size);
+    WriteOptionalUint(w, "entries", row.entries);
     w.Key("empty_layer");
     w.Bool(!row.layer);
-    WriteString(w, "created", row.created);
-    WriteString(w, "created_by", row.created_by);
+    WriteStringOrNull(w, "created", row.created);
+    WriteStringOrNull(w, "created_by", row.created_by);
+    WriteStringOrNull(w, "comment", row.comment);
     w.EndObject();
   }
   w.EndArray();
@@ -81,14 +110,29 @@ void PrintList(const char* label, const std::vector<std::string>& values) {
   std::printf("\n");
 }
 
-void PrintText(const ImageView& view, const std::vector<LayerSummary>& layers) {
-  const Image& image = view.image;
+std::string OrDash(const std::string& text) {
+  return text.empty() ? "-" : text;
+}
+
+template <class T>
+std::string OrDash(const std::optional<T>& value, std::string (*show)(uint64_t)) {
+  return value ? show(*value) : "-";
+}
+
+std::string Decimal(uint64_t value) {
+  return std::to_string(value);
+}
+
+void PrintText(const ImageHeader& header, const std::vector<LayerSummary>& layers) {
+  const Image& image = header.image;
   const ImageConfig& c = image.config;
   std::printf("Format:     %s (%s)\n", image.format.c_str(), image.container.c_str());
   PrintList("Names:", image.names);
   if (!image.manifest_digest.empty())
     std::printf("Manifest:   %s\n", image.manifest_digest.c_str());
   if (!image.config_digest.empty()) std::printf("Config ID:  %s\n", image.config_digest.c_str());
+  if (!c.created.empty()) std::printf("Created:    %s\n", c.created.c_str());
+  if (!c.author.empty()) std::printf("Author:     %s\n", c.author.c_str());
   std::printf("Platform:   %s", c.platform.ToString().c_str());
   if (image.platforms.size() > 1) {
     std::printf(" (available:");
@@ -106,7 +150,15 @@ void PrintText(const ImageView& view, const std::vector<LayerSummary>& layers) {
   for (const auto& [key, value] : c.labels) {
     std::printf("  Label      %s=%s\n", key.c_str(), value.c_str());
   }
-  std::printf("Layers (bottom first; history lines without a layer are marked -):\n");
+  size_t total = image.layers.size();
+  if (header.layers_in_view < total) {
+    std::printf(
+        "Layers 1-%zu of %zu (--upto %zu; bottom first; history lines without a layer are "
+        "marked -):\n",
+        header.layers_in_view, total, header.layers_in_view);
+  } else {
+    std::printf("Layers (bottom first; history lines without a layer are marked -):\n");
+  }
   std::printf("  %-3s %-19s %-19s %-26s %10s %10s %8s  %s\n", "#", "DIGEST", "DIFF_ID", "CODEC",
               "SIZE", "UNPACKED", "ENTRIES", "CREATED BY");
   for (const LayerSummary& row : layers) {
@@ -116,19 +168,71 @@ void PrintText(const ImageView& view, const std::vector<LayerSummary>& layers) {
                   created_by.c_str());
       continue;
     }
-    std::printf("  %-3zu %-19s %-19s %-26s %10s %10s %8llu  %s\n", *row.layer + 1,
-                ShortDigest(row.digest).c_str(), ShortDigest(row.diff_id).c_str(),
-                row.codec.c_str(), HumanSize(row.compressed_size).c_str(),
-                HumanSize(row.uncompressed_size).c_str(),
-                static_cast<unsigned long long>(row.entries), created_by.c_str());
+    std::printf("  %-3zu %-19s %-19s %-26s %10s %10s %8s  %s\n", *row.layer + 1,
+                OrDash(ShortDigest(row.digest)).c_str(), OrDash(ShortDigest(row.diff_id)).c_str(),
+                OrDash(row.codec).c_str(), HumanSize(row.compressed_size).c_str(),
+                OrDash(row.uncompressed_size, HumanSize).c_str(),
+                OrDash(row.entries, Decimal).c_str(), created_by.c_str());
+  }
+}
+
+// Fills in the codec (from the blob's magic bytes) and what the cached index knows.
+void AddLayerDetails(const ImageHeader& header, const ViewOptions& options,
+                     std::vector<LayerSummary>& rows) {
+  for (LayerSummary& row : rows) {
+    if (!row.layer) continue;
+    const LayerBlob& blob = header.image.layers[*row.layer];
+    row.codec = CodecName(SniffCodec(*blob.blob));
+    std::optional<CachedLayerFacts> facts = CachedLayer(header, *row.layer, options);
+    if (!facts) continue;
+    row.uncompressed_size = facts->uncompressed_size;
+    row.entries = facts->entries;
+    if (facts->access_points > 0) {
+      size_t points = facts->access_points;
+      row.codec +=
+          ", " + std::to_string(points) + (points == 1 ? " access point" : " access points");
+      // A single zstd frame cannot be entered mid-stream: its points lie in a local copy.
+      if (facts->local_copy) row.codec += " (local copy)";
+    }
   }
 }
 
 }  // namespace
 
+int ShowInspect(const ImageHeader& header, const ViewOptions& options, const InspectOptions& opts) {
+  std::vector<LayerSummary> rows = SummarizeLayers(header.image, header.layers_in_view);
+  AddLayerDetails(header, options, rows);
+  if (opts.json) {
+    std::cout << ToJson(header, rows, options);
+  } else {
+    PrintText(header, rows);
+  }
+  return 0;
+}
+
+int ShowImageChoice(const OpenedContainer& container, const std::vector<ImageListing>& images,
+                    const InspectOptions& opts) {
+  if (opts.json) {
+    rapidjson::StringBuffer buffer;
+    Writer w(buffer);
+    w.StartObject();
+    WriteString(w, "file", container.files->name());
+    WriteString(w, "container", container.files->Kind());
+    w.Key("images");
+    WriteImageList(w, images);
+    w.EndObject();
+    std::cout << JsonLine(buffer);
+    return 0;
+  }
+  std::printf("%s holds %zu images; choose one with IMAGE:TAG or --image:\n",
+              container.files->name().c_str(), CountImageGroups(images));
+  PrintImageTable(images, false, true);
+  return 0;
+}
+
 int RunInspect(const std::vector<std::string>& args) {
   ImageArgs image;
-  bool json = false;
+  InspectOptions opts;
   std::vector<std::string> positional;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -138,7 +242,7 @@ int RunInspect(const std::vector<std::string>& args) {
     }
     if (TakeImageOption(args, i, image)) continue;
     if (arg == "--json") {
-      json = true;
+      opts.json = true;
     } else if (arg.starts_with("-")) {
       UsageError("inspect", "unknown option " + arg);
     } else {
@@ -147,14 +251,13 @@ int RunInspect(const std::vector<std::string>& args) {
   }
   if (positional.size() != 1) UsageError("inspect", "expected IMAGE");
   image.image = positional[0];
-  ImageView view = OpenImageFromArgs(image);
-  std::vector<LayerSummary> rows = SummarizeLayers(view);
-  if (json) {
-    std::cout << ToJson(view, rows);
-  } else {
-    PrintText(view, rows);
+  std::string file = PrepareImageArgs(image);
+  OpenedContainer container = OpenContainerOnly(file, image.view);
+  if (image.view.selector.name.empty()) {
+    std::vector<ImageListing> images = ListImages(*container.files);
+    if (CountImageGroups(images) > 1) return ShowImageChoice(container, images, opts);
   }
-  return 0;
+  return ShowInspect(ReadImageHeader(std::move(container), image.view), image.view, opts);
 }
 
 }  // namespace imgmount

@@ -98,11 +98,11 @@ void WriteEvent(JsonWriter& w, const WhichReport& r, const PathEvent& e) {
   const LayerSummary* row = RowOf(r, e.layer);
   w.StartObject();
   WriteUint(w, "layer", e.layer + 1);
-  WriteString(w, "digest", row ? (row->digest.empty() ? row->diff_id : row->digest) : "");
-  WriteString(w, "created_by", row ? row->created_by : "");
+  WriteStringOrNull(w, "digest", row ? (row->digest.empty() ? row->diff_id : row->digest) : "");
+  WriteStringOrNull(w, "created_by", row ? row->created_by : "");
   WriteString(w, "action", ActionName(e.kind));
-  WriteString(w, "type", e.kind == PathEvent::Kind::kAdded ? MemberTypeName(e.type) : "");
-  WriteString(w, "detail", e.detail.empty() ? "" : "/" + e.detail);
+  WriteStringOrNull(w, "type", e.kind == PathEvent::Kind::kAdded ? MemberTypeName(e.type) : "");
+  WriteStringOrNull(w, "detail", e.detail.empty() ? "" : "/" + e.detail);
   w.Key("supplies");
   w.Bool(&e == r.supplier);
   w.EndObject();
@@ -182,7 +182,7 @@ int RunWhich(const std::vector<std::string>& args) {
   WhichReport report;
   report.path = "/" + *path;
   report.events = PathHistory(view.layers, *path);
-  report.rows = SummarizeLayers(view);
+  report.rows = SummarizeLayers(view.image, view.layers.size());
   report.present = view.tree->Resolve(*path).has_value();
   report.supplier = report.present ? Supplier(report.events) : nullptr;
   if (json) {

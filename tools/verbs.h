@@ -15,6 +15,18 @@ int RunCat(const std::vector<std::string>& args);
 /// `imgmount inspect [--json] IMAGE`: format, names, platforms, config, layers and history.
 int RunInspect(const std::vector<std::string>& args);
 
+/// `imgmount history [--no-trunc] [--human=false] [--json] IMAGE`: the history, as docker's.
+int RunHistory(const std::vector<std::string>& args);
+
+/// `imgmount config IMAGE`: the config JSON as stored.
+int RunConfig(const std::vector<std::string>& args);
+
+/// `imgmount manifest [--index] IMAGE`: the image manifest (or index) as stored.
+int RunManifest(const std::vector<std::string>& args);
+
+/// `imgmount images [--json] [--no-trunc] IMAGE_FILE`: every image and platform of a file.
+int RunImages(const std::vector<std::string>& args);
+
 /// `imgmount export IMAGE OUT.tar`: the flattened root filesystem as one tar.
 int RunExport(const std::vector<std::string>& args);
 

@@ -140,6 +140,29 @@ std::shared_ptr<const LayerIndex> IndexCache::TryLoad(const std::string& stem,
   return index;
 }
 
+std::optional<LayerIndexFile> IndexCache::Peek(const LayerRequest& request) const {
+  const LayerBlob& blob = *request.blob;
+  std::string key = !blob.digest.empty() ? blob.digest : blob.diff_id;
+  auto shared = SharedStem(key);
+  if (!shared) return std::nullopt;
+  std::string bound = request.origin.empty() ? "" : BoundStem(key, request.origin);
+  for (const std::string& stem : {*shared, bound}) {
+    bool is_shared = stem == *shared;
+    if (stem.empty() || ::access(PathOf(stem + ".idx").c_str(), F_OK) != 0) continue;
+    if (is_shared ? !UsedBefore(stem, request) : !ChangedSince(stem, request).empty()) continue;
+    std::string why;
+    auto file =
+        ReadLayerIndexFile(PathOf(stem + ".idx"), blob.blob->Size(), SniffCodec(*blob.blob), &why);
+    if (!file) continue;
+    const LayerFileInfo& info = file->info;
+    bool filed_right =
+        info.key == key && (is_shared ? info.verified && info.origin.empty()
+                                      : !info.verified && info.origin == request.origin);
+    if (filed_right) return file;
+  }
+  return std::nullopt;
+}
+
 std::string IndexCache::PersistCopy(const std::string& stem, const ScratchFile& copy) {
   std::string name = NewCopyName(stem);
   std::string path = PathOf(name);

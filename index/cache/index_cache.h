@@ -37,8 +37,10 @@
 #include <cstdint>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 
+#include "index/cache/index_file.h"
 #include "index/layer/layer_index.h"
 #include "layers/base/error.h"
 #include "layers/image/archive_index.h"
@@ -84,6 +86,12 @@ class IndexCache {
   /// The index of request.blob: loaded from the cache if a valid entry exists, else built with
   /// IndexLayer and stored. Throws what IndexLayer throws.
   LayerResult Layer(const LayerRequest& request);
+
+  /// The cached index file of request.blob if one exists that Layer() would load without
+  /// indexing or hashing the blob: a bound entry of this blob's bytes, or a shared entry this
+  /// image used before with its blob's file as it is now. Never builds, writes or records a use,
+  /// and reads no blob byte unless an entry file exists (then only the magic bytes).
+  std::optional<LayerIndexFile> Peek(const LayerRequest& request) const;
 
   /// Hooks for OpenTarFiles that keep the index of the archive file with `identity` and
   /// `file_size` bytes; `name` names it in messages, `image` is recorded as its user, and

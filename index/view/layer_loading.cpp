@@ -42,13 +42,7 @@ std::string FileIdentity(const struct stat& st) {
          std::to_string(st.st_mtim.tv_nsec);
 }
 
-// Where a layer's bytes come from: the image file and the blob's path in it, or the blob's own
-// file in a layout directory. `origin` (for index cache entries that cannot be shared by digest)
-// and `identity` (inode, size, mtime: recorded with each use of an entry) are "" if unknown.
-struct BlobPlace {
-  std::string origin;
-  std::string identity;
-};
+}  // namespace
 
 BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
   bool directory = files.Kind() == "directory";
@@ -59,6 +53,8 @@ BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const Layer
           std::to_string(st.st_ino) + ":" + std::to_string(st.st_size) + ":" +
               std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec)};
 }
+
+namespace {
 
 std::string Seconds(std::chrono::steady_clock::time_point start) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

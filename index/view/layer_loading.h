@@ -25,6 +25,18 @@ std::string LayerKey(const LayerBlob& blob);
 /// The absolute path of `path` (itself if it cannot be resolved).
 std::string AbsolutePath(const std::string& path);
 
+/// Where a layer's bytes come from: the image file and the blob's path in it, or the blob's own
+/// file in a layout directory.
+struct BlobPlace {
+  /// Identity of the blob's bytes, for index cache entries that cannot be shared by digest.
+  std::string origin;
+  /// Inode, size and mtime of the file holding the blob, recorded with each use of an entry.
+  std::string identity;
+};
+
+/// The place of `blob` of the image at absolute path `image`; both fields "" if unknown.
+BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob);
+
 /// Opens the container at `path` (`image` is its absolute path); a compressed tar's own index
 /// goes through `cache` when there is one.
 std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::string& image,

@@ -25,6 +25,9 @@ struct HistoryEntry {
 /// The parts of an image config that imgmount shows and uses.
 struct ImageConfig {
   Platform platform;
+  /// The top-level "created" and "author" ("" when absent).
+  std::string created;
+  std::string author;
   std::vector<std::string> env;
   std::vector<std::string> cmd;
   std::vector<std::string> entrypoint;
@@ -74,6 +77,11 @@ struct Image {
   std::vector<std::string> names;
   /// Digest of the image manifest, if the format has one.
   std::string manifest_digest;
+  /// Path of the image manifest blob inside the container ("" if the format has none).
+  std::string manifest_path;
+  /// Path of the image index that lists the manifest ("index.json" or a nested index blob; ""
+  /// for a docker save manifest.json entry).
+  std::string index_path;
   /// Digest of the config blob ("sha256:..."), if known.
   std::string config_digest;
   /// Path of the config inside the container.
@@ -90,6 +98,30 @@ struct Image {
 /// `check_layer_sizes` is false, for verify, which reports it) a layer blob's size does not.
 Image ReadImage(const ImageFiles& files, const ImageSelector& selector,
                 bool check_layer_sizes = true);
+
+/// One image (one platform of one named image) that a container offers.
+struct ImageListing {
+  /// Names/tags; empty for an untagged image.
+  std::vector<std::string> names;
+  /// The platform from the index, else from the config; nullopt if neither is readable.
+  std::optional<Platform> platform;
+  /// Digest of the image manifest ("" if the format has none).
+  std::string manifest_digest;
+  /// Digest of the config blob ("" if unknown).
+  std::string config_digest;
+  /// Bytes of the config and layer blobs (as their descriptors state, else as stored); nullopt
+  /// when the image is unavailable.
+  std::optional<uint64_t> size;
+  /// Number of layers.
+  size_t layers = 0;
+  /// Empty when usable, else why not (e.g. "its manifest sha256:ab.. is not in the image").
+  std::string unavailable;
+  /// Identity of the top-level entry; listings of one group are platforms of one image.
+  std::string group;
+};
+
+/// Every image and platform that `files` offers, in container order. Throws like ReadImage.
+std::vector<ImageListing> ListImages(const ImageFiles& files);
 
 /// "its descriptor says N bytes, the blob has M" if `layer`'s blob is not the size its
 /// descriptor states, else "".

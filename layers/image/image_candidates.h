@@ -31,6 +31,10 @@ struct ImageCandidate {
   /// Platform from the index descriptor or the config, if known.
   std::optional<Platform> platform;
   std::string manifest_digest;
+  /// Path of the manifest blob ("" for a docker save entry without one).
+  std::string manifest_path;
+  /// Path of the index that lists the manifest ("" for a manifest.json entry).
+  std::string index_path;
   std::string config_path;
   std::string config_digest;
   /// The size the config's descriptor states (none in manifest.json).
@@ -51,6 +55,14 @@ std::vector<ImageCandidate> OciCandidates(const ImageFiles& files);
 /// of Docker >= 25 says of the blobs its manifest.json names without sizes. Throws kBadImage if
 /// two descriptors of one digest state different sizes.
 std::map<std::string, uint64_t> OciDescriptorSizes(const ImageFiles& files);
+
+/// Every image candidate of `files` (docker save or OCI) for `selector` (a platform the docker
+/// save's manifest.json lacks brings in its OCI index). Throws kBadImage if it is neither.
+std::vector<ImageCandidate> ContainerCandidates(const ImageFiles& files,
+                                                const ImageSelector& selector);
+
+/// The config of candidate `c`, checked against its descriptor.
+ImageConfig ReadCandidateConfig(const ImageFiles& files, const ImageCandidate& c);
 
 /// Reads and parses a small JSON file of the container.
 std::string ReadSmallFile(const ImageFiles& files, const std::string& path);

@@ -26,6 +26,8 @@ ImageConfig ParseImageConfig(const std::string& json, const std::string& name) {
   config.platform.os = doc.OptString(root, "os").value_or("");
   config.platform.architecture = doc.OptString(root, "architecture").value_or("");
   config.platform.variant = doc.OptString(root, "variant").value_or("");
+  config.created = doc.OptString(root, "created").value_or("");
+  config.author = doc.OptString(root, "author").value_or("");
   if (const auto* c = doc.OptObject(root, "config")) {
     config.env = doc.StringArray(*c, "Env");
     config.cmd = doc.StringArray(*c, "Cmd");

@@ -52,16 +52,27 @@ std::string ListGroups(const std::vector<ImageCandidate>& candidates) {
   return out;
 }
 
-ImageConfig ReadConfig(const ImageFiles& files, const ImageCandidate& c) {
-  std::string name = files.name() + ":" + c.config_path;
-  return ParseImageConfig(
-      ReadVerifiedSmallFile(files, c.config_path, c.config_digest, name, "config", c.config_size),
-      name);
-}
-
 // A docker save of Docker >= 25 (or a containerd export) also holds an OCI layout whose
-// descriptors state the sizes of the blobs manifest.json names without them.
-void AddOciSizes(const ImageFiles& files, std::vector<ImageCandidate>& all) {
+// descriptors state the sizes of the blobs manifest.json names without them, and the image
+// manifests that manifest.json does not name: the one whose config is the entry's is its manifest.
+void AddOciFacts(const ImageFiles& files, std::vector<ImageCandidate>& all) {
+  std::map<std::string, const ImageCandidate*> manifest_of_config;
+  std::vector<ImageCandidate> oci;
+  try {
+    oci = OciCandidates(files);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::kBadImage) throw;
+  }
+  for (const ImageCandidate& c : oci) {
+    if (c.unavailable.empty()) manifest_of_config.emplace(c.config_digest, &c);
+  }
+  for (ImageCandidate& c : all) {
+    auto it = manifest_of_config.find(c.config_digest);
+    if (c.config_digest.empty() || it == manifest_of_config.end()) continue;
+    c.manifest_digest = it->second->manifest_digest;
+    c.manifest_path = it->second->manifest_path;
+    c.index_path = it->second->index_path;
+  }
   std::map<std::string, uint64_t> sizes = OciDescriptorSizes(files);
   auto size_of = [&](const std::string& digest) -> std::optional<uint64_t> {
     auto it = sizes.find(digest);
@@ -144,7 +155,7 @@ const ImageCandidate& Choose(const ImageFiles& files, std::vector<ImageCandidate
   std::vector<const ImageCandidate*> members;
   for (auto* c : named) {
     if (!c->platform && c->unavailable.empty()) {
-      ImageConfig config = ReadConfig(files, *c);
+      ImageConfig config = ReadCandidateConfig(files, *c);
       c->platform = config.platform;
     }
     members.push_back(c);
@@ -167,7 +178,7 @@ std::string FormatName(const ImageFiles& files, bool docker, const std::vector<I
 bool AnyPlatformMatches(const ImageFiles& files, std::vector<ImageCandidate>& all,
                         const Platform& want) {
   for (auto& c : all) {
-    if (!c.platform) c.platform = ReadConfig(files, c).platform;
+    if (!c.platform) c.platform = ReadCandidateConfig(files, c).platform;
     if (want.Matches(*c.platform)) return true;
   }
   return false;
@@ -175,16 +186,19 @@ bool AnyPlatformMatches(const ImageFiles& files, std::vector<ImageCandidate>& al
 
 }  // namespace
 
-std::string LayerSizeProblem(const LayerBlob& layer) {
-  return layer.descriptor_size ? SizeProblem(*layer.descriptor_size, layer.blob->Size()) : "";
+ImageConfig ReadCandidateConfig(const ImageFiles& files, const ImageCandidate& c) {
+  std::string name = files.name() + ":" + c.config_path;
+  return ParseImageConfig(
+      ReadVerifiedSmallFile(files, c.config_path, c.config_digest, name, "config", c.config_size),
+      name);
 }
 
-Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool check_layer_sizes) {
-  bool docker = files.Exists("manifest.json");
+std::vector<ImageCandidate> ContainerCandidates(const ImageFiles& files,
+                                                const ImageSelector& selector) {
   std::vector<ImageCandidate> all;
-  if (docker) {
+  if (files.Exists("manifest.json")) {
     all = DockerSaveCandidates(files);
-    if (files.Exists("index.json")) AddOciSizes(files, all);
+    if (files.Exists("index.json")) AddOciFacts(files, all);
     // A containerd-store export may offer more platforms in its OCI index than in manifest.json.
     if (selector.platform && files.Exists("index.json") &&
         !AnyPlatformMatches(files, all, *selector.platform)) {
@@ -198,6 +212,16 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool che
                     ": not a container image (no manifest.json or index.json; expected "
                     "a docker save tar, a docker-archive, or an OCI layout or archive)");
   }
+  return all;
+}
+
+std::string LayerSizeProblem(const LayerBlob& layer) {
+  return layer.descriptor_size ? SizeProblem(*layer.descriptor_size, layer.blob->Size()) : "";
+}
+
+Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool check_layer_sizes) {
+  bool docker = files.Exists("manifest.json");
+  std::vector<ImageCandidate> all = ContainerCandidates(files, selector);
   const ImageCandidate& chosen = Choose(files, all, selector);
 
   Image image;
@@ -205,12 +229,14 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool che
   image.container = files.Kind();
   image.names = chosen.names;
   image.manifest_digest = chosen.manifest_digest;
+  image.manifest_path = chosen.manifest_path;
+  image.index_path = chosen.index_path;
   image.config_digest = chosen.config_digest;
   image.config_path = chosen.config_path;
   for (const auto& c : all) {
     if (c.group == chosen.group && c.platform) image.platforms.push_back(c.platform->ToString());
   }
-  image.config = ReadConfig(files, chosen);
+  image.config = ReadCandidateConfig(files, chosen);
   const auto& diff_ids = image.config.diff_ids;
   if (diff_ids.size() != chosen.layers.size()) {
     ThrowBadImage(files.name() + ": the manifest lists " + std::to_string(chosen.layers.size()) +

@@ -54,7 +54,8 @@ class OciWalker {
  public:
   explicit OciWalker(const ImageFiles& files) : files_(files) {}
 
-  void WalkIndex(const JsonDoc& doc, const std::string& group,
+  // Walks the index `doc`, read from `index_path`.
+  void WalkIndex(const JsonDoc& doc, const std::string& index_path, const std::string& group,
                  const std::vector<std::string>& names, int depth) {
     if (depth > kMaxIndexDepth) doc.Fail("image indexes nested too deeply");
     CheckManifestHeader(doc);
@@ -66,7 +67,7 @@ class OciWalker {
       ++i;
       std::vector<std::string> child_names = names;
       if (names.empty()) child_names = RefNames(doc, descriptor);
-      Descriptor(doc, descriptor, child_group, child_names, depth);
+      Descriptor(doc, index_path, descriptor, child_group, child_names, depth);
     }
   }
 
@@ -74,7 +75,8 @@ class OciWalker {
   std::map<std::string, uint64_t> take_sizes() { return std::move(sizes_); }
 
  private:
-  void Descriptor(const JsonDoc& doc, const rapidjson::Value& descriptor, const std::string& group,
+  void Descriptor(const JsonDoc& doc, const std::string& index_path,
+                  const rapidjson::Value& descriptor, const std::string& group,
                   const std::vector<std::string>& names, int depth) {
     BlobDescriptor blob = Note(doc, ParseDescriptor(doc, descriptor, "manifest"));
     const std::string& digest = blob.digest;
@@ -98,6 +100,7 @@ class OciWalker {
       missing.names = names;
       missing.platform = platform;
       missing.manifest_digest = digest;
+      missing.index_path = index_path;
       missing.unavailable = "its manifest " + ShortDigest(digest) + " is not in the image";
       out_.push_back(std::move(missing));
       return;
@@ -108,7 +111,7 @@ class OciWalker {
     const auto& root = child.RootObject();
     bool is_index = IsIndexType(type) || (!IsManifestType(type) && child.Find(root, "manifests"));
     if (is_index) {
-      WalkIndex(child, group, names, depth + 1);
+      WalkIndex(child, path, group, names, depth + 1);
       return;
     }
     ImageCandidate candidate;
@@ -116,6 +119,8 @@ class OciWalker {
     candidate.names = names;
     candidate.platform = platform;
     candidate.manifest_digest = digest;
+    candidate.manifest_path = path;
+    candidate.index_path = index_path;
     CheckManifestHeader(child);
     const auto* config = child.OptObject(root, "config");
     if (config == nullptr) child.Fail("image manifest has no config");
@@ -158,7 +163,7 @@ OciWalker WalkLayout(const ImageFiles& files, std::unique_ptr<JsonDoc>* index) {
       std::make_unique<JsonDoc>(ReadSmallFile(files, "index.json"), files.name() + ":index.json");
   (*index)->RootObject();
   OciWalker walker(files);
-  walker.WalkIndex(**index, "", {}, 0);
+  walker.WalkIndex(**index, "index.json", "", {}, 0);
   return walker;
 }
 

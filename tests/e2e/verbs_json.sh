@@ -145,6 +145,8 @@ EOF
 python_agrees "which --json" "the layer tars" "$WORK/check_which.py" "$WORK/oci" \
   "$WORK/which.jsonl"
 grep -q '"action":"whiteout"' "$WORK/which.jsonl" || fail "which --json names no whiteout"
+# A missing value is null, never "".
+! grep -q '""' "$WORK/which.jsonl" || fail "which --json holds \"\": $(grep -m1 '""' "$WORK/which.jsonl")"
 grep -q '"path":"/no/such/path","present":false' "$WORK/which.jsonl" ||
   fail "which --json of a missing path"
 expect_exit 3 "which --json of a missing path" "$IMGMOUNT" which --json "$WORK/image.tar" /nope
