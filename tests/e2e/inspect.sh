@@ -210,6 +210,37 @@ PY
 expect_exit 0 "images (text)" "$IMGMOUNT" images "$WORK/multi.tar"
 [ "$(grep -c -E '^(app:1|tool:2) ' "$WORK/out.txt")" -eq 2 ] || fail "images text: $(cat "$WORK/out.txt")"
 
+# A containerd-store export names more platforms in its OCI index than in manifest.json (their
+# blobs left out): images lists every one, those without blobs saying so; inspect still shows one.
+"$FIXTURE" sample containerd gzip "$WORK/mp.tar" --multi-platform
+mkdir "$WORK/mp" && tar -xf "$WORK/mp.tar" -C "$WORK/mp"
+"$IMGMOUNT" images --json --no-trunc "$WORK/mp.tar" > "$WORK/mp.json"
+python_agrees "images --json of a containerd export" "python walking index.json" - "$WORK/mp" \
+  "$WORK/mp.json" << 'PY'
+import json, os, sys
+root, got = sys.argv[1], json.load(open(sys.argv[2]))
+def blob(d): return os.path.join(root, "blobs", *d.split(":"))
+want = {}
+def walk(index):
+    for m in index["manifests"]:
+        if "index" in m["mediaType"] or "list" in m["mediaType"]:
+            walk(json.load(open(blob(m["digest"]))))
+        elif m.get("platform", {}).get("os") != "unknown":
+            p = m["platform"]
+            want[m["digest"]] = "/".join(x for x in (p["os"], p["architecture"], p.get("variant")) if x)
+walk(json.load(open(os.path.join(root, "index.json"))))
+bad = []
+got_digests = {g["manifest_digest"]: g for g in got}
+if set(got_digests) != set(want): bad.append(f"manifests {sorted(got_digests)} != {sorted(want)}")
+for d, g in got_digests.items():
+    if d in want and not g["platform"].startswith(want[d]): bad.append(f"{d}: {g['platform']} vs {want[d]}")
+    if os.path.exists(blob(d)) == (g["unavailable"] is not None): bad.append(f"{d}: unavailable {g['unavailable']}")
+    if g["names"] != ["imgmount/sample:latest"]: bad.append(f"{d}: names {g['names']}")
+print("\n".join(bad) or f"{len(got)} platforms"); sys.exit(1 if bad else 0)
+PY
+expect_exit 0 "inspect of the containerd export" "$IMGMOUNT" inspect "$WORK/mp.tar"
+grep -q '^Manifest:' "$WORK/out.txt" || fail "inspect of the containerd export lists instead of inspecting"
+
 # --- usage and errors --------------------------------------------------------------------------
 for verb in inspect history config manifest images; do
   expect_exit 0 "$verb --help" "$IMGMOUNT" "$verb" --help
