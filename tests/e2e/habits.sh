@@ -176,8 +176,9 @@ for path in /lib/libfoo.so.1 /lib/libfoo.so /bin/tool /lib/../etc/motd /usr/lib/
   /etc/motd /lib /lib/nope; do
   want=$(oracle_resolve "$path")
   code=0
-  "$IMGMOUNT" which --json "$image" "$path" > "$WORK/which.json" || code=$?
-  got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' "$WORK/which.json")
+  "$IMGMOUNT" which --json "$image" "$path" > "$WORK/which.json" 2> "$WORK/err.txt" || code=$?
+  got=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["path"])' \
+    "$WORK/which.json" 2> /dev/null || echo "no answer: $(cat "$WORK/err.txt")")
   present=$([ -e "$oracle$want" ] || [ -L "$oracle$want" ] && echo 0 || echo 3)
   if [ "$got" != "$want" ] || [ "$code" -ne "$present" ]; then
     fail "which $path: $got (exit $code), realpath says $want (exit $present)"
@@ -185,12 +186,12 @@ for path in /lib/libfoo.so.1 /lib/libfoo.so /bin/tool /lib/../etc/motd /usr/lib/
     say "ok: which $path resolves to $want as realpath does (exit $code)"
   fi
 done
-"$IMGMOUNT" which "$image" /lib/libfoo.so.1 > "$WORK/which.txt"
+"$IMGMOUNT" which "$image" /lib/libfoo.so.1 > "$WORK/which.txt" || true
 grep -qxF "/lib/libfoo.so.1: resolved to /usr/lib/libfoo.so.1 via /lib -> usr/lib" \
   "$WORK/which.txt" || fail "which does not say it resolved a link: $(head -1 "$WORK/which.txt")"
 grep -q "^/usr/lib/libfoo.so.1: regular file from layer 1 " "$WORK/which.txt" ||
   fail "which through a link: $(cat "$WORK/which.txt")"
-"$IMGMOUNT" which "$image" /bin/tool | head -1 | grep -qxF \
+{ "$IMGMOUNT" which "$image" /bin/tool || true; } | head -1 | grep -qxF \
   "/bin/tool: resolved to /usr/bin/tool via /bin -> /usr/bin" || fail "which /bin/tool"
 
 # --- a closed pipe --------------------------------------------------------------------------
@@ -268,6 +269,7 @@ for line in re.split(r"[\r\n]", text):
         print(repr(line))
 PYEOF
 }
+failures_before=$FAILURES
 for run in first second; do
   script -qec "stty cols 40 rows 30; $IMGMOUNT --wait --cache-dir $WORK/tty-cache $image $mnt" \
     /dev/null > "$WORK/tty-$run.out" ||
@@ -282,8 +284,9 @@ grep -aq "layer 1.*: cached" "$WORK/tty-second.out" ||
   fail "the second mount (index cached) does not say cached: $(cat -v "$WORK/tty-second.out")"
 grep -aq "/s" "$WORK/tty-second.out" &&
   fail "the second mount shows a rate for cached layers: $(cat -v "$WORK/tty-second.out")"
-say "ok: progress within 40 columns, a cached layer says so: $(tr '\r' '\n' < "$WORK/tty-second.out" |
-  sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | grep -a 'layer 1' | tail -1)"
+[ "$FAILURES" -eq "$failures_before" ] &&
+  say "ok: progress within 40 columns, a cached layer says so: $(tr '\r' '\n' < "$WORK/tty-second.out" |
+    sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' | grep -a 'layer 1' | tail -1)"
 # stderr not a terminal (stdout one): nothing.
 script -qec "stty cols 40; $IMGMOUNT --wait --no-cache $image $mnt 2> $WORK/notty.err" /dev/null \
   > "$WORK/tty-notty.out" || fail "mount with stderr not a terminal"
