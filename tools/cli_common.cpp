@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -125,6 +126,12 @@ std::string PrepareImageArgs(ImageArgs& args) {
 ImageView OpenImageFromArgs(ImageArgs& args) {
   std::string file = PrepareImageArgs(args);
   return OpenImageView(file, args.view);
+}
+
+void DieOfClosedPipes() {
+  // An ignored SIGPIPE is inherited through exec: the writes would fail with EPIPE instead, and
+  // each verb would end its own way (a "Broken pipe" message, or silently with status 0).
+  ::signal(SIGPIPE, SIG_DFL);
 }
 
 int RunReportingErrors(const std::function<int()>& body) {

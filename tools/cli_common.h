@@ -63,6 +63,10 @@ void PrintNote(const std::string& message);
 /// --no-cache or when there is no home directory.
 std::string CacheDirFromArgs(const ImageArgs& args);
 
+/// Lets a write to a closed pipe end the process by SIGPIPE, as it ends coreutils (status 141
+/// in a shell, no message), also when the parent left SIGPIPE ignored.
+void DieOfClosedPipes();
+
 /// Runs a command body, printing any error as "imgmount: ..." and returning its exit code.
 int RunReportingErrors(const std::function<int()>& body);
 

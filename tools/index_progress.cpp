@@ -1,10 +1,12 @@
 #include "tools/index_progress.h"
 
+#include <sys/ioctl.h>
+
 #include <cinttypes>
 #include <cstring>
 #include <sstream>
 
-#include "tools/layer_summary.h"
+#include "tools/progress_line.h"
 
 namespace imgmount {
 namespace {
@@ -17,9 +19,10 @@ std::string EncodeProgress(const std::vector<LayerProgress>& layers) {
   std::string out;
   for (const LayerProgress& layer : layers) {
     char field[96];
-    std::snprintf(field, sizeof field, "%s%c,%" PRIu64 ",%" PRIu64 ",%" PRIu64,
+    std::snprintf(field, sizeof field, "%s%c,%" PRIu64 ",%" PRIu64 ",%" PRIu64 "%s",
                   out.empty() ? "" : " ", kStateLetters[static_cast<int>(layer.state)], layer.done,
-                  layer.total, static_cast<uint64_t>(layer.seconds * 1000));
+                  layer.total, static_cast<uint64_t>(layer.seconds * 1000),
+                  layer.cached ? ",c" : "");
     out += field;
   }
   return out;
@@ -34,10 +37,13 @@ std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& text
     uint64_t done = 0;
     uint64_t total = 0;
     uint64_t ms = 0;
-    if (std::sscanf(field.c_str(), "%c,%" SCNu64 ",%" SCNu64 ",%" SCNu64, &state, &done, &total,
-                    &ms) != 4) {
+    int used = 0;
+    if (std::sscanf(field.c_str(), "%c,%" SCNu64 ",%" SCNu64 ",%" SCNu64 "%n", &state, &done,
+                    &total, &ms, &used) != 4) {
       return std::nullopt;
     }
+    std::string flags = field.substr(static_cast<size_t>(used));  // "" or ",c" (from the cache)
+    if (!flags.empty() && flags != ",c") return std::nullopt;
     const char* found = std::strchr(kStateLetters, state);
     if (found == nullptr || state == 0) return std::nullopt;
     LayerProgress layer;
@@ -45,6 +51,7 @@ std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& text
     layer.done = done;
     layer.total = total;
     layer.seconds = static_cast<double>(ms) / 1000;
+    layer.cached = flags == ",c";
     layers.push_back(layer);
   }
   return layers;
@@ -60,32 +67,21 @@ std::vector<std::string> FailureTracker::NewFailures(const std::vector<LayerProg
   return failures;
 }
 
+size_t TerminalWidth(std::FILE* out) {
+  struct winsize size {};
+  if (::ioctl(::fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
+  return kDefaultTerminalWidth;
+}
+
 void ProgressDisplay::Show(const std::vector<LayerProgress>& layers) {
+  // The width is read again at every redraw: a resized terminal gets lines of its new width.
+  size_t width = TerminalWidth(out_);
   if (lines_shown_ > 0) std::fprintf(out_, "\033[%zuA", lines_shown_);
+  if (width != width_) std::fputs("\r\033[J", out_);  // what the old width drew, reflowed
+  width_ = width;
   for (size_t k = layers.size(); k-- > 0;) {
-    const LayerProgress& layer = layers[k];
     std::string label = k < labels_.size() ? labels_[k] : "layer " + std::to_string(k + 1);
-    std::string status;
-    switch (layer.state) {
-      case LayerProgress::State::kQueued:
-        status = "waiting";
-        break;
-      case LayerProgress::State::kIndexing:
-      case LayerProgress::State::kReady: {
-        double rate = layer.seconds > 0 ? static_cast<double>(layer.done) / layer.seconds : 0;
-        char text[128];
-        std::snprintf(text, sizeof text, "%s / %s, %s/s%s", HumanSize(layer.done).c_str(),
-                      HumanSize(layer.total).c_str(),
-                      HumanSize(static_cast<uint64_t>(rate)).c_str(),
-                      layer.state == LayerProgress::State::kReady ? ", done" : "");
-        status = text;
-        break;
-      }
-      case LayerProgress::State::kFailed:
-        status = "failed";
-        break;
-    }
-    std::fprintf(out_, "\r\033[2K%s: %s\n", label.c_str(), status.c_str());
+    std::fprintf(out_, "\r\033[2K%s\n", ProgressLine(label, layers[k], width).c_str());
   }
   lines_shown_ = layers.size();
   std::fflush(out_);

@@ -13,7 +13,8 @@
 namespace imgmount {
 
 /// The text of a progress report (MountReport::kProgress, mount_report.h):
-/// "STATE,DONE,TOTAL,MILLISECONDS" per layer position, separated by spaces.
+/// "STATE,DONE,TOTAL,MILLISECONDS" per layer position, separated by spaces, with ",c" after a
+/// layer whose index came from the cache.
 std::string EncodeProgress(const std::vector<LayerProgress>& layers);
 
 /// The layers of a progress report's `text`, or nullopt if it is not one.
@@ -32,6 +33,12 @@ class FailureTracker {
   std::set<std::string> seen_;
 };
 
+/// Columns of a terminal whose width cannot be read.
+inline constexpr size_t kDefaultTerminalWidth = 80;
+
+/// The width of the terminal `out` writes to (kDefaultTerminalWidth if it is none).
+size_t TerminalWidth(std::FILE* out);
+
 /// Draws reports on a terminal, redrawing its lines in place.
 class ProgressDisplay {
  public:
@@ -39,7 +46,7 @@ class ProgressDisplay {
   ProgressDisplay(std::FILE* out, std::vector<std::string> labels)
       : out_(out), labels_(std::move(labels)) {}
 
-  /// Replaces what is shown by `layers`.
+  /// Replaces what is shown by `layers`, one line per layer cut to the terminal's width.
   void Show(const std::vector<LayerProgress>& layers);
   /// Makes the next Show draw below what was printed since the last one, not over it.
   void Restart() { lines_shown_ = 0; }
@@ -48,6 +55,7 @@ class ProgressDisplay {
   std::FILE* out_;
   std::vector<std::string> labels_;
   size_t lines_shown_ = 0;
+  size_t width_ = 0;
 };
 
 }  // namespace imgmount

@@ -35,6 +35,7 @@ void LimitMallocArenas() {
 int main(int argc, char** argv) {
   RaiseOpenFileLimit();
   LimitMallocArenas();
+  imgmount::DieOfClosedPipes();
   std::vector<std::string> args(argv + 1, argv + argc);
   return imgmount::RunReportingErrors([&]() -> int {
     if (args.empty()) {

@@ -26,6 +26,7 @@
 #include "tools/index_progress.h"
 #include "tools/mount_report.h"
 #include "tools/mount_table.h"
+#include "tools/progress_line.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
@@ -370,10 +371,9 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
           return 0;
         }
         if (terminal) {
-          std::fprintf(stderr,
-                       "imgmount: mounted on %s; indexing (Ctrl-C stops watching, the "
-                       "mount stays)\n",
-                       args.mount.mountpoint.c_str());
+          std::string header = "imgmount: mounted on " + args.mount.mountpoint +
+                               "; indexing (Ctrl-C stops watching, the mount stays)";
+          std::fprintf(stderr, "%s\n", CutToWidth(header, TerminalWidth(stderr)).c_str());
           display = std::make_unique<ProgressDisplay>(stderr, labels);
         }
         break;

@@ -18,6 +18,7 @@
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/listing_format.h"
+#include "tools/path_messages.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
@@ -259,7 +260,7 @@ std::optional<uint32_t> ResolveIfPresent(const UnionTree& tree, const std::strin
     return ResolveFollowing(tree, path, false);
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::kNotFound && e.errno_value() != ELOOP) return std::nullopt;
-    throw Error(e.kind(), e.errno_value(), label + ": /" + e.what());
+    ThrowPathError("diff", label, path, e);
   }
 }
 
@@ -283,9 +284,9 @@ int Diff(const std::vector<std::string>& raw) {
   DiffSide a{view_a.tree.get(), ResolveIfPresent(*view_a.tree, *base, SideLabel(args.a))};
   DiffSide b{view_b.tree.get(), ResolveIfPresent(*view_b.tree, *base, SideLabel(args.b))};
   if (!a.root && !b.root) {
-    throw Error(ErrorKind::kNotFound, ENOENT,
-                "/" + *base + ": no such file or directory in " + SideLabel(args.a) + " nor in " +
-                    SideLabel(args.b));
+    throw Error(
+        ErrorKind::kNotFound, ENOENT,
+        PathMessage("diff", SideLabel(args.a) + " nor in " + SideLabel(args.b), *base, ENOENT));
   }
   bool verbose = args.a.verbose || args.b.verbose;
   ContentHashes hashes(args.a.quiet ? WarningSink{} : WarningSink(PrintWarning),

@@ -11,15 +11,19 @@
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/listing_format.h"
+#include "tools/path_messages.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
 
 constexpr const char* kLsHelp =
-    "usage: imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]\n"
+    "usage: imgmount ls [-l] [-L] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]\n"
     "List a directory of the image's root filesystem (default /), without mounting.\n"
+    "As ls(1), PATH naming a symlink is followed, but not with -l (unless -L or a final /).\n"
     "  -l      long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)\n"
+    "  -L      show what symlinks lead to instead of the links (a dangling one is reported,\n"
+    "          listed with question marks, or as itself in JSON, and makes the exit status 1)\n"
     "  -R      recurse into subdirectories\n"
     "  -a      also list . and ..\n"
     "  --json  one JSON object {\"path\", \"entries\": [...]}: per entry name, path (absolute in\n"
@@ -32,6 +36,7 @@ struct LsFlags {
   bool recursive = false;
   bool all = false;
   bool json = false;
+  bool dereference = false;
 };
 
 // Receives what is listed, in order: each directory as it is entered, then its entries.
@@ -42,6 +47,10 @@ class Listing {
   virtual void Directory(const std::string& shown) = 0;
   // Inode `id` is listed as `name`; `path` is its absolute path in the image.
   virtual void Entry(uint32_t id, const std::string& name, const std::string& path) = 0;
+  // Symlink `id` is listed as `name` under -L, but it leads nowhere.
+  virtual void Dangling(uint32_t id, const std::string& name, const std::string& path) {
+    Entry(id, name, path);
+  }
 };
 
 class TextListing final : public Listing {
@@ -58,6 +67,12 @@ class TextListing final : public Listing {
     std::string line = flags_.long_format ? LongListingLine(tree_, id, name) : name;
     line += '\n';
     std::fwrite(line.data(), 1, line.size(), stdout);
+  }
+
+  // As `ls -lL`: a line of question marks, nothing of the link being shown as its target's.
+  void Dangling(uint32_t id, const std::string& name, const std::string& path) override {
+    if (!flags_.long_format) return Entry(id, name, path);
+    std::printf("l????????? %3s %5s %5s %10s %16s %s\n", "?", "?", "?", "?", "?", name.c_str());
   }
 
  private:
@@ -119,6 +134,38 @@ class JsonListing final : public Listing {
   const LsFlags& flags_;
   rapidjson::StringBuffer buffer_;
   JsonWriter w_;
+};
+
+// With -L: passes on what each symlink leads to instead of the link itself, as `ls -L`; a link
+// that leads nowhere is reported on stderr and passed on as dangling.
+class DereferencingListing final : public Listing {
+ public:
+  DereferencingListing(const UnionTree& tree, Listing& inner, const std::string& image)
+      : tree_(tree), inner_(inner), image_(image) {}
+
+  void Directory(const std::string& shown) override { inner_.Directory(shown); }
+
+  void Entry(uint32_t id, const std::string& name, const std::string& path) override {
+    if (tree_.inode(id).type == MemberType::kSymlink) {
+      try {
+        id = ResolveFollowing(tree_, path, true);
+      } catch (const Error& e) {
+        PrintPathError(PathMessage("ls", image_, path, e));
+        failed_ = true;
+        return inner_.Dangling(id, name, path);
+      }
+    }
+    inner_.Entry(id, name, path);
+  }
+
+  // Whether a link led nowhere.
+  bool failed() const { return failed_; }
+
+ private:
+  const UnionTree& tree_;
+  Listing& inner_;
+  const std::string& image_;
+  bool failed_ = false;
 };
 
 std::string ChildPath(const std::string& dir, std::string_view name) {
@@ -187,6 +234,8 @@ LsFlags ParseFlags(const std::vector<std::string>& args, ImageArgs& image,
           flags.recursive = true;
         } else if (c == 'a') {
           flags.all = true;
+        } else if (c == 'L') {
+          flags.dereference = true;
         } else {
           UsageError("ls", std::string("unknown option -") + c);
         }
@@ -215,19 +264,29 @@ int RunLs(const std::vector<std::string>& args) {
   std::string path = AbsolutePath(shown);
   ImageView view = OpenImageFromArgs(image);
   const UnionTree& tree = *view.tree;
-  uint32_t id = ResolveFollowing(tree, shown, true);
+  // As ls(1): a symlink named on the command line is followed except by -l (a final "/" or -L
+  // follow it all the same).
+  bool follow = !flags.long_format || flags.dereference || shown.ends_with('/');
+  uint32_t id = 0;
+  try {
+    id = ResolveFollowing(tree, shown, follow);
+  } catch (const Error& e) {
+    ThrowPathError("ls", image.image, path, e);
+  }
   TextListing text(tree, flags);
   JsonListing* json = nullptr;
   std::optional<JsonListing> json_listing;
   if (flags.json) json = &json_listing.emplace(tree, flags, path);
-  Listing& out = json ? static_cast<Listing&>(*json) : text;
+  Listing& plain = json ? static_cast<Listing&>(*json) : text;
+  DereferencingListing dereferencing(tree, plain, image.image);
+  Listing& out = flags.dereference ? static_cast<Listing&>(dereferencing) : plain;
   if (tree.inode(id).type != MemberType::kDirectory) {
     out.Entry(id, json ? std::string(BaseName(path)) : shown, path);
   } else {
     ListDirectory(tree, id, shown, path, flags, out);
   }
   if (json) json->Finish();
-  return 0;
+  return dereferencing.failed() ? 1 : 0;
 }
 
 }  // namespace imgmount

@@ -150,7 +150,8 @@ MountEntry MountAt(const std::string& path, const std::vector<MountEntry>& mount
   std::optional<std::string> type = MountedTypeAt(absolute);
   std::string what = type ? "it is a " + *type + " mount" : "nothing is mounted there";
   if (!type && ::access(absolute.c_str(), F_OK) != 0 && errno == ENOENT) what = "it does not exist";
-  throw Error(ErrorKind::kNotFound, ENOENT, path + " is not an imgmount mount (" + what + ")");
+  throw Error(ErrorKind::kNotFound, ENOENT,
+              "status: " + absolute + " is not an imgmount mount (" + what + ")");
 }
 
 std::string StateText(const MountRow& row) {

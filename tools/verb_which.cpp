@@ -4,11 +4,13 @@
 #include <iostream>
 
 #include "index/union/path_history.h"
+#include "index/union/path_resolver.h"
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
 #include "tools/cli_common.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
+#include "tools/path_messages.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
@@ -16,12 +18,14 @@ namespace {
 
 constexpr const char* kWhichHelp =
     "usage: imgmount which [--json] [OPTIONS] IMAGE PATH\n"
-    "Name the layer that supplies PATH (symlinks are not followed) and list what every layer\n"
-    "did to it: added or replaced it, deleted it, or hid it by changing a parent.\n"
+    "Name the layer that supplies PATH and list what every layer did to it: added or replaced\n"
+    "it, deleted it, or hid it by changing a parent. Symlinks on the way to PATH are followed\n"
+    "as the kernel would inside the image (and named); PATH itself, if a symlink, is not.\n"
     "  --json  one JSON object: path, present, implied (a directory only implied by the paths\n"
     "          below it), supplier (the supplying event, or null) and events, each with layer\n"
     "          (1 = bottom), digest, created_by, action (added, whiteout, parent_deleted,\n"
-    "          parent_opaque, parent_replaced), type, detail and supplies\n"
+    "          parent_opaque, parent_replaced), type, detail and supplies; then\n"
+    "          requested (PATH as given) and via (the symlinks followed: link, target)\n"
     "Exits 0 if PATH is in the image, 3 if it is not.\n";
 
 std::string Describe(const PathEvent& e) {
@@ -80,6 +84,8 @@ const char* ActionName(PathEvent::Kind kind) {
 
 // What which found, for both forms of output.
 struct WhichReport {
+  std::string requested;
+  std::vector<FollowedLink> via;
   std::string path;
   bool present = false;
   const PathEvent* supplier = nullptr;
@@ -127,6 +133,16 @@ std::string ToJson(const WhichReport& r) {
   w.StartArray();
   for (const PathEvent& e : r.events) WriteEvent(w, r, e);
   w.EndArray();
+  WriteString(w, "requested", r.requested);
+  w.Key("via");
+  w.StartArray();
+  for (const FollowedLink& link : r.via) {
+    w.StartObject();
+    WriteString(w, "link", link.path);
+    WriteString(w, "target", link.target);
+    w.EndObject();
+  }
+  w.EndArray();
   w.EndObject();
   return JsonLine(buffer);
 }
@@ -140,6 +156,13 @@ void PrintText(const WhichReport& r) {
     }
     return label;
   };
+  if (!r.via.empty()) {
+    std::string via;
+    for (const FollowedLink& link : r.via) {
+      via += (via.empty() ? "" : ", ") + link.path + " -> " + link.target;
+    }
+    std::printf("%s: resolved to %s via %s\n", r.requested.c_str(), r.path.c_str(), via.c_str());
+  }
   if (r.supplier) {
     std::printf("%s: %s from %s\n", r.path.c_str(), MemberTypeName(r.supplier->type),
                 layer_label(r.supplier->layer).c_str());
@@ -176,14 +199,24 @@ int RunWhich(const std::vector<std::string>& args) {
   }
   if (positional.size() != 2) UsageError("which", "expected IMAGE PATH");
   image.image = positional[0];
-  auto path = NormalizeMemberPath(positional[1]);
-  if (!path) UsageError("which", "invalid path " + positional[1]);
+  if (!CleanMemberPath(positional[1])) UsageError("which", "invalid path " + positional[1]);
   ImageView view = OpenImageFromArgs(image);
   WhichReport report;
-  report.path = "/" + *path;
-  report.events = PathHistory(view.layers, *path);
+  report.requested = ImagePath(positional[1]);
+  // Its directories resolved as the kernel would, itself not followed (a missing part and
+  // what follows it joined lexically, as realpath -m does).
+  ResolvedPath resolved;
+  try {
+    resolved = ResolveTraced(*view.tree, positional[1], false, false);
+  } catch (const Error& e) {
+    ThrowPathError("which", image.image, positional[1], e);  // too many levels of links
+  }
+  report.via = std::move(resolved.links);
+  report.path = resolved.path;
+  std::string path = report.path.substr(1);
+  report.events = PathHistory(view.layers, path);
   report.rows = SummarizeLayers(view.image, view.layers.size());
-  report.present = view.tree->Resolve(*path).has_value();
+  report.present = view.tree->Resolve(path).has_value();
   report.supplier = report.present ? Supplier(report.events) : nullptr;
   if (json) {
     std::cout << ToJson(report);

@@ -117,7 +117,8 @@ std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::st
 std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles& files,
                                             const std::string& image, const LayerBlob& original,
                                             size_t position, const ViewOptions& options,
-                                            std::shared_ptr<std::atomic<uint64_t>> progress) {
+                                            std::shared_ptr<std::atomic<uint64_t>> progress,
+                                            bool* from_cache) {
   auto start = std::chrono::steady_clock::now();
   LayerBlob blob = original;
   if (progress != nullptr) blob.blob = std::make_shared<ProgressSource>(blob.blob, progress);
@@ -134,6 +135,7 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
     options.info(name + (result.from_cache ? ": index loaded from cache"
                                            : ": indexed in " + Seconds(start)));
   }
+  if (from_cache != nullptr) *from_cache = result.from_cache;
   return result.index;
 }
 

@@ -43,10 +43,11 @@ std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::st
                                           IndexCache* cache, const ViewOptions& options);
 
 /// Loads or builds the index of `blob` at layer `position`; `progress`, if given, follows the
-/// bytes of the blob read so far. Throws what IndexLayer throws.
+/// bytes of the blob read so far; `from_cache`, if given, is set to whether the index came from
+/// the cache. Throws what IndexLayer throws.
 std::shared_ptr<const LayerIndex> LoadLayer(
     IndexCache* cache, const ImageFiles& files, const std::string& image, const LayerBlob& blob,
     size_t position, const ViewOptions& options,
-    std::shared_ptr<std::atomic<uint64_t>> progress = nullptr);
+    std::shared_ptr<std::atomic<uint64_t>> progress = nullptr, bool* from_cache = nullptr);
 
 }  // namespace imgmount

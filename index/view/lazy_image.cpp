@@ -30,6 +30,7 @@ struct LazyImage::Slot {
   LayerProgress::State state = LayerProgress::State::kQueued;
   std::chrono::steady_clock::time_point start;
   std::chrono::steady_clock::time_point end;
+  bool from_cache = false;
   std::shared_ptr<const LayerIndex> index;
   std::optional<CapturedError> error;
   // Guarded by view_mutex.
@@ -113,9 +114,10 @@ void LazyImage::Work() {
     Slot& slot = *slots_[s];
     std::shared_ptr<const LayerIndex> index;
     std::optional<CapturedError> error;
+    bool from_cache = false;
     try {
       index = LoadLayer(cache_.get(), *files_, image_path_, *slot.blob, slot.first_position,
-                        options_, slot.progress);
+                        options_, slot.progress, &from_cache);
     } catch (...) {
       error = CapturedError::FromCurrent();
     }
@@ -124,6 +126,7 @@ void LazyImage::Work() {
       std::lock_guard lock(mutex_);
       slot.end = std::chrono::steady_clock::now();
       slot.index = std::move(index);
+      slot.from_cache = from_cache;
       slot.state = error ? LayerProgress::State::kFailed : LayerProgress::State::kReady;
       if (error && !first_failure_) first_failure_ = error;
       slot.error = std::move(error);
@@ -245,6 +248,7 @@ std::vector<LayerProgress> LazyImage::Progress() const {
     if (p.state != LayerProgress::State::kQueued) {
       p.seconds = std::chrono::duration<double>((over ? slot.end : now) - slot.start).count();
     }
+    p.cached = slot.from_cache;
     if (slot.error) p.error = slot.error->message();
     out.push_back(std::move(p));
   }

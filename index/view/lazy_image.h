@@ -32,6 +32,8 @@ struct LayerProgress {
   uint64_t total = 0;
   /// Seconds spent indexing so far (or in all, once finished).
   double seconds = 0;
+  /// Whether the layer's index came from the index cache (kReady): no rate to speak of.
+  bool cached = false;
   /// The error, for kFailed.
   std::string error;
 };

@@ -221,7 +221,7 @@ ok_if_none_since "$before" "a PATH in one image only is reported as 'Only in', e
 code=0
 "$IMGMOUNT" diff "$(path oci A)" "$(path docker B)" /nope 2> "$WORK/err.txt" || code=$?
 [ "$code" -eq 2 ] || fail "diff of a PATH in neither image: exit $code, expected 2"
-grep -q "/nope: no such file or directory in" "$WORK/err.txt" ||
+grep -q "diff: /nope: No such file or directory (in .* nor in " "$WORK/err.txt" ||
   fail "diff of a PATH in neither image: $(cat "$WORK/err.txt")"
 
 # --config: each differing field with both values, against the config blobs read by python.

@@ -80,7 +80,7 @@ if grep -q " $mnt fuse" /proc/self/mounts; then fail "--wait left the failed mou
 script -qec "$IMGMOUNT --no-cache $WORK/image $mnt" /dev/null > "$WORK/tty.out" ||
   fail "mount on a terminal failed: $(cat "$WORK/tty.out")"
 grep -q "indexing" "$WORK/tty.out" || fail "no progress shown: $(cat "$WORK/tty.out")"
-grep -q "layer 1 (sha256:[0-9a-f]*): .*, done" "$WORK/tty.out" || fail "no final progress: $(cat "$WORK/tty.out")"
+grep -q "layer 1 (sha256:[0-9a-f]*): 100% .* done" "$WORK/tty.out" || fail "no final progress: $(cat "$WORK/tty.out")"
 [ "$(progress "$mnt")" = complete ] || fail "returned before the indexing ended"
 say "ok: progress shown on a terminal"
 unmount_image "$mnt"
