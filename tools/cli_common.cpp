@@ -25,6 +25,39 @@ ImageArgument SplitImageArgument(const std::string& argument) {
   return {argument, ""};
 }
 
+void ApplyImageOption(const std::string& name, const std::string& value, ImageArgs& out) {
+  if (name == "--platform") {
+    out.view.selector.platform = Platform::Parse(value);
+  } else if (name == "--image") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--image needs a value");
+    out.view.selector.name = value;
+  } else if (name == "--upto") {
+    size_t used = 0;
+    unsigned long n = 0;
+    try {
+      n = std::stoul(value, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used != value.size() || n == 0 || value[0] == '-') {
+      throw Error(ErrorKind::kUsage, EINVAL,
+                  "--upto wants a layer number >= 1, not \"" + value + "\"");
+    }
+    out.view.upto = n;
+  } else if (name == "-q") {
+    out.quiet = true;
+  } else if (name == "--cache-dir") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cache-dir needs a value");
+    out.cache_dir = value;
+  } else if (name == "--no-cache") {
+    out.no_cache = true;
+  } else if (name == "-v") {
+    out.verbose = true;
+  } else {
+    throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
+  }
+}
+
 bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out) {
   const std::string& arg = args[i];
   auto value = [&](const char* name) -> std::string {
@@ -108,14 +141,20 @@ std::string CacheDirFromArgs(const ImageArgs& args) {
   return std::string(cwd) + "/" + args.cache_dir;
 }
 
-std::string PrepareImageArgs(ImageArgs& args) {
+std::string ChooseImage(ImageArgs& args) {
   auto [file, tag] = SplitImageArgument(args.image);
   if (!tag.empty()) {
     if (!args.view.selector.name.empty()) {
-      throw Error(ErrorKind::kUsage, EINVAL, "give the image either as IMAGE:TAG or with --image");
+      throw Error(ErrorKind::kUsage, EINVAL,
+                  args.image + ": give the image either as IMAGE:TAG or with --image, not both");
     }
     args.view.selector.name = tag;
   }
+  return file;
+}
+
+std::string PrepareImageArgs(ImageArgs& args) {
+  std::string file = ChooseImage(args);
   if (!args.quiet) args.view.warn = PrintWarning;
   if (args.verbose) args.view.info = PrintNote;
   args.view.cache_dir = CacheDirFromArgs(args);

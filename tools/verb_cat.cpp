@@ -1,21 +1,18 @@
+// `imgmount cat IMAGE PATH...`: files of the image's root filesystem to standard output.
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
+#include <memory>
 #include <vector>
 
 #include "index/union/path_resolver.h"
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kCatHelp =
-    "usage: imgmount cat [OPTIONS] IMAGE PATH...\n"
-    "Write files of the image's root filesystem to standard output, without mounting.\n"
-    "Symlinks inside the image are followed as a container would (at most 40).\n";
 
 void WriteAll(const std::byte* data, size_t size) {
   while (size > 0) {
@@ -50,24 +47,28 @@ void CatFile(const UnionTree& tree, const std::string& path) {
 
 }  // namespace
 
-int RunCat(const std::vector<std::string>& args) {
-  ImageArgs image;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kCatHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg.size() > 1 && arg[0] == '-') UsageError("cat", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  if (positional.size() < 2) UsageError("cat", "expected IMAGE PATH...");
-  image.image = positional[0];
-  ImageView view = OpenImageFromArgs(image);
-  for (size_t i = 1; i < positional.size(); ++i) CatFile(*view.tree, positional[i]);
-  return 0;
+void AddCatCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    std::vector<std::string> paths;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cat = cli.AddVerb(
+      {"cat",
+       "write files of the image's root filesystem to standard output, without mounting",
+       {{"imgmount cat [OPTIONS] IMAGE PATH..."},
+        "Symlinks inside the image are followed as a container would (at most 40).\n"
+        "A PATH that begins with - goes after --: imgmount cat IMAGE -- -x",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions();
+        image.image = args->image;
+        ImageView view = OpenImageFromArgs(image);
+        for (const std::string& path : args->paths) CatFile(*view.tree, path);
+        return 0;
+      });
+  cat->add_option("IMAGE", args->image, "the image")->required();
+  cat->add_option("PATH", args->paths, "files to write")->required();
 }
 
 }  // namespace imgmount

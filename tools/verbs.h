@@ -1,4 +1,6 @@
-// The imgmount commands; each takes the arguments after its name and returns an exit code.
+// The imgmount commands. Each verb file declares its subcommand, options and positionals on the
+// command line (tools/command_line.h) with AddXCommand; its body runs once the command line is
+// parsed and returns the exit code.
 #pragma once
 
 #include <string>
@@ -6,11 +8,13 @@
 
 namespace imgmount {
 
+class CommandLine;
+
 /// `imgmount ls [-l] [-R] [-a] IMAGE [PATH]`: list a directory of the union view.
-int RunLs(const std::vector<std::string>& args);
+void AddLsCommand(CommandLine& cli);
 
 /// `imgmount cat IMAGE PATH...`: write files of the union view to stdout.
-int RunCat(const std::vector<std::string>& args);
+void AddCatCommand(CommandLine& cli);
 
 /// `imgmount inspect [--json] IMAGE`: format, names, platforms, config, layers and history.
 int RunInspect(const std::vector<std::string>& args);
