@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <mutex>
@@ -56,68 +55,6 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
   } else {
     throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
   }
-}
-
-bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out) {
-  const std::string& arg = args[i];
-  auto value = [&](const char* name) -> std::string {
-    if (i + 1 >= args.size()) {
-      throw Error(ErrorKind::kUsage, EINVAL, std::string(name) + " needs a value");
-    }
-    return args[++i];
-  };
-  if (arg == "--platform") {
-    out.view.selector.platform = Platform::Parse(value("--platform"));
-  } else if (arg.starts_with("--platform=")) {
-    out.view.selector.platform = Platform::Parse(arg.substr(11));
-  } else if (arg == "--image") {
-    out.view.selector.name = value("--image");
-  } else if (arg.starts_with("--image=")) {
-    out.view.selector.name = arg.substr(8);
-  } else if (arg == "--upto" || arg.starts_with("--upto=")) {
-    std::string text = arg == "--upto" ? value("--upto") : arg.substr(7);
-    size_t used = 0;
-    unsigned long n = 0;
-    try {
-      n = std::stoul(text, &used);
-    } catch (const std::exception&) {
-      used = 0;
-    }
-    if (used != text.size() || n == 0) {
-      throw Error(ErrorKind::kUsage, EINVAL,
-                  "--upto wants a layer number >= 1, not \"" + text + "\"");
-    }
-    out.view.upto = n;
-  } else if (arg == "-q" || arg == "--quiet") {
-    out.quiet = true;
-  } else if (arg == "--cache-dir" || arg.starts_with("--cache-dir=")) {
-    out.cache_dir = arg == "--cache-dir" ? value("--cache-dir") : arg.substr(12);
-    if (out.cache_dir.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cache-dir needs a value");
-  } else if (arg == "--no-cache") {
-    out.no_cache = true;
-  } else if (arg == "-v" || arg == "--verbose") {
-    out.verbose = true;
-  } else {
-    return false;
-  }
-  return true;
-}
-
-bool AsksForHelp(const std::vector<std::string>& args) {
-  return std::any_of(args.begin(), args.end(),
-                     [](const std::string& arg) { return arg == "-h" || arg == "--help"; });
-}
-
-const char* ImageOptionsHelp() {
-  return "  --platform OS/ARCH[/VARIANT]  platform of a multi-platform image (default: this "
-         "machine's)\n"
-         "  --image NAME[:TAG]            image of an archive holding several (or IMAGE:TAG)\n"
-         "  --upto N                      the image as it stood after layer N\n"
-         "  -q, --quiet                   no warnings\n"
-         "  --cache-dir DIR               index cache (default $XDG_CACHE_HOME/imgmount, else\n"
-         "                                ~/.cache/imgmount); see imgmount cache --help\n"
-         "  --no-cache                    neither read nor write the index cache\n"
-         "  -v, --verbose                 say whether each layer's index came from the cache\n";
 }
 
 void PrintWarning(const std::string& message) {

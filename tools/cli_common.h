@@ -43,15 +43,6 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
 /// (kUsage). The one place that rule lives: every verb and the mount choose their image here.
 std::string ChooseImage(ImageArgs& args);
 
-/// Legacy: consumes argv[i] (and its value) if it is an image option.
-bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out);
-
-/// Legacy: whether the arguments ask for help.
-bool AsksForHelp(const std::vector<std::string>& args);
-
-/// Legacy: help text for the image options.
-const char* ImageOptionsHelp();
-
 /// Completes args.view from the other options (IMAGE:TAG splitting, warnings to stderr, the
 /// cache directory) and returns the image file's path.
 std::string PrepareImageArgs(ImageArgs& args);

@@ -68,7 +68,6 @@ CommandLine::CommandLine(const std::string& version)
                                 "in the background.",
                                 GlobalUse::kImage});
   AddGlobalOptions();
-  AddHelpVerb();
 }
 
 void CommandLine::AddGlobalOptions() {
@@ -176,7 +175,7 @@ bool CommandLine::TakesValue(const std::string& option) const {
   if (!option.starts_with("--") && option.size() > 2) return false;  // -oVALUE, -fq
   for (CLI::App* app : {&root, FindVerb(root, "mount")}) {
     const CLI::Option* found = app != nullptr ? app->get_option_no_throw(name) : nullptr;
-    if (found != nullptr) return found->get_type_size() != 0;
+    if (found != nullptr) return found->get_items_expected_max() != 0;
   }
   return false;
 }
@@ -248,6 +247,7 @@ std::string CommandLine::Explain(const CLI::ParseError& e) const {
              what.find(" required ") != std::string::npos) {
     message = what.substr(0, what.find(':')) + " needs a value";
   }
+  if (command == "unmount") command = "-u";  // the hidden verb -u stands for
   return message + " (see imgmount " + (command.empty() ? "" : command + " ") + "--help)";
 }
 
@@ -256,6 +256,7 @@ int CommandLine::Run(std::vector<std::string> args) {
     std::fputs(root_.help().c_str(), stderr);
     return ExitCodeFor(ErrorKind::kUsage);
   }
+  AddHelpVerb();  // last in the list of commands
   for (CLI::App* verb : runnable_) {
     // Last, after the verb's own positionals: takes what they do not (see the file comment).
     verb->add_option(kExtraName)->group("")->expected(1);

@@ -38,28 +38,18 @@ int main(int argc, char** argv) {
   LimitMallocArenas();
   std::vector<std::string> args(argv + 1, argv + argc);
   return imgmount::RunReportingErrors([&]() -> int {
-    // The verbs not yet on the command line parse their own arguments, as before.
-    if (!args.empty()) {
-      const std::string& first = args.front();
-      std::vector<std::string> rest(args.begin() + 1, args.end());
-      if (first == "-u" || first == "--unmount") return imgmount::RunUnmount(rest);
-      if (first == "inspect") return imgmount::RunInspect(rest);
-      if (first == "export") return imgmount::RunExport(rest);
-      if (first == "verify") return imgmount::RunVerify(rest);
-      if (first == "which") return imgmount::RunWhich(rest);
-      if (first == "diff") return imgmount::RunDiff(rest);
-      if (first == "cache") return imgmount::RunCache(rest);
-      if (first == "status") return imgmount::RunStatus(rest);
-      if (first == "mount") return imgmount::RunMount(rest);
-      bool help = first == "help" || first == "-h" || first == "--help";
-      bool version = first == "-V" || first == "--version";
-      if (first != "ls" && first != "cat" && !help && !version) {
-        return imgmount::RunMount(args);
-      }
-    }
     imgmount::CommandLine cli(IMGMOUNT_VERSION);
+    imgmount::AddMountCommand(cli);
     imgmount::AddLsCommand(cli);
     imgmount::AddCatCommand(cli);
+    imgmount::AddInspectCommand(cli);
+    imgmount::AddExportCommand(cli);
+    imgmount::AddVerifyCommand(cli);
+    imgmount::AddWhichCommand(cli);
+    imgmount::AddDiffCommand(cli);
+    imgmount::AddCacheCommand(cli);
+    imgmount::AddStatusCommand(cli);
+    imgmount::AddUnmountCommand(cli);
     return cli.Run(args);
   });
 }

@@ -53,20 +53,20 @@ void AddCatCommand(CommandLine& cli) {
     std::vector<std::string> paths;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* cat = cli.AddVerb(
-      {"cat",
-       "write files of the image's root filesystem to standard output, without mounting",
-       {{"imgmount cat [OPTIONS] IMAGE PATH..."},
-        "Symlinks inside the image are followed as a container would (at most 40).\n"
-        "A PATH that begins with - goes after --: imgmount cat IMAGE -- -x",
-        GlobalUse::kImage}},
-      [&cli, args] {
-        ImageArgs image = cli.ImageOptions();
-        image.image = args->image;
-        ImageView view = OpenImageFromArgs(image);
-        for (const std::string& path : args->paths) CatFile(*view.tree, path);
-        return 0;
-      });
+  CLI::App* cat =
+      cli.AddVerb({"cat",
+                   "write files of the image's root filesystem to standard output",
+                   {{"imgmount cat [OPTIONS] IMAGE PATH..."},
+                    "Symlinks inside the image are followed as a container would (at most 40).\n"
+                    "A PATH that begins with - goes after --: imgmount cat IMAGE -- -x",
+                    GlobalUse::kImage}},
+                  [&cli, args] {
+                    ImageArgs image = cli.ImageOptions();
+                    image.image = args->image;
+                    ImageView view = OpenImageFromArgs(image);
+                    for (const std::string& path : args->paths) CatFile(*view.tree, path);
+                    return 0;
+                  });
   cat->add_option("IMAGE", args->image, "the image")->required();
   cat->add_option("PATH", args->paths, "files to write")->required();
 }

@@ -4,21 +4,17 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kInspectHelp =
-    "usage: imgmount inspect [--json] [OPTIONS] IMAGE\n"
-    "Show the image's format, names, platforms, config and layers (digest, diff_id, media type,\n"
-    "codec and frame layout, compressed and uncompressed size, entries, history line).\n"
-    "  --json   machine-readable output\n";
 
 using Writer = rapidjson::PrettyWriter<rapidjson::StringBuffer>;
 
@@ -126,35 +122,33 @@ void PrintText(const ImageView& view, const std::vector<LayerSummary>& layers) {
 
 }  // namespace
 
-int RunInspect(const std::vector<std::string>& args) {
-  ImageArgs image;
-  bool json = false;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kInspectHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      json = true;
-    } else if (arg.starts_with("-")) {
-      UsageError("inspect", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 1) UsageError("inspect", "expected IMAGE");
-  image.image = positional[0];
-  ImageView view = OpenImageFromArgs(image);
-  std::vector<LayerSummary> rows = SummarizeLayers(view);
-  if (json) {
-    std::cout << ToJson(view, rows);
-  } else {
-    PrintText(view, rows);
-  }
-  return 0;
+void AddInspectCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* inspect = cli.AddVerb(
+      {"inspect",
+       "show the image's format, names, platforms, config and layers",
+       {{"imgmount inspect [--json] [OPTIONS] IMAGE"},
+        "Layers: digest, diff_id, media type, codec and frame layout, compressed and uncompressed\n"
+        "size, entries, history line.",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions();
+        image.image = args->image;
+        ImageView view = OpenImageFromArgs(image);
+        std::vector<LayerSummary> rows = SummarizeLayers(view);
+        if (args->json) {
+          std::cout << ToJson(view, rows);
+        } else {
+          PrintText(view, rows);
+        }
+        return 0;
+      });
+  inspect->add_flag("--json", args->json, "machine-readable output");
+  inspect->add_option("IMAGE", args->image, "the image")->required();
 }
 
 }  // namespace imgmount

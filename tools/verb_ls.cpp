@@ -190,7 +190,7 @@ void AddLsCommand(CommandLine& cli) {
   };
   auto args = std::make_shared<Args>();
   CLI::App* ls = cli.AddVerb({"ls",
-                              "list a directory of the image's root filesystem, without mounting",
+                              "list a directory of the image's root filesystem",
                               {{"imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
                                "PATH defaults to /.",
                                GlobalUse::kImage}},
