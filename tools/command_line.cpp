@@ -224,7 +224,13 @@ std::string CommandLine::Explain(const CLI::ParseError& e) const {
   }
   std::string what = e.what();
   std::string message = what;
-  if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
+  // CLI11 checks for missing arguments before it complains about words it did not take: an
+  // unknown option is the better explanation ("cat IMAGE -x": -x was meant as a path).
+  std::vector<std::string> left = root_.remaining(true);
+  bool unknown_option = !left.empty() && left.front().size() > 1 && left.front()[0] == '-';
+  if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr && unknown_option) {
+    message = "unknown option " + left.front();
+  } else if (dynamic_cast<const CLI::ExtrasError*>(&e) != nullptr) {
     std::vector<std::string> words = ExtraWords(what);
     if (!words.empty()) {
       const std::string& first = words.front();
