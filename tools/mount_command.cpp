@@ -5,6 +5,8 @@
 // until it ends or a layer fails (then it exits with that layer's error; --wait also unmounts).
 // Whatever fails once nobody listens any more goes to syslog (fs/daemon_log.h), and `imgmount
 // status` asks the mount itself.
+#include "tools/mount_command.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -23,7 +25,6 @@
 #include "index/view/layer_loading.h"
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
-#include "tools/command_line.h"
 #include "tools/index_progress.h"
 #include "tools/mount_report.h"
 #include "tools/mount_table.h"
@@ -31,45 +32,6 @@
 
 namespace imgmount {
 namespace {
-
-struct MountArgs {
-  ImageArgs image;
-  MountOptions mount;
-  bool foreground = false;
-  /// --wait: return once every layer is indexed (unmounting again if one fails).
-  bool wait = false;
-};
-
-uint64_t ParseCacheMegabytes(const std::string& text) {
-  size_t used = 0;
-  unsigned long long mb = 0;
-  try {
-    mb = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || mb == 0 || mb > (1u << 20)) {
-    UsageError("mount", "cache_mb wants a size in MiB between 1 and 1048576, not \"" + text + "\"");
-  }
-  return mb;
-}
-
-// Adds the options of one -o list ("allow_other,cache_mb=8") to `out`.
-void AddMountOptionList(const std::string& list, MountArgs& out) {
-  if (list.empty()) UsageError("mount", "-o needs options");
-  size_t start = 0;
-  while (start <= list.size()) {
-    size_t comma = list.find(',', start);
-    if (comma == std::string::npos) comma = list.size();
-    std::string option = list.substr(start, comma - start);
-    if (option.starts_with("cache_mb=")) {
-      out.image.view.decode.cache_bytes = ParseCacheMegabytes(option.substr(9)) << 20;
-    } else if (!option.empty() && option != "ro") {
-      out.mount.fuse_options.push_back(option);
-    }
-    start = comma + 1;
-  }
-}
 
 // "layer N (sha256:..)" for every layer position in use.
 std::vector<std::string> LayerLabels(const LazyImage& image) {
@@ -411,7 +373,8 @@ int RunForeground(MountArgs& args) {
   ExitAfterServing(result, image, watcher);
 }
 
-// Mounts as `parsed` says; returns the exit code.
+}  // namespace
+
 int Mount(MountArgs& parsed) {
   parsed.mount.mountpoint = CheckMountpoint(parsed.mount.mountpoint);
   CheckFuseUsable();
@@ -433,54 +396,6 @@ int Mount(MountArgs& parsed) {
     ::sigaction(SIGINT, &action, nullptr);  // no SA_RESTART: the read returns
   }
   return WaitForChild(pid, fds[0], parsed, watch);
-}
-
-}  // namespace
-
-void AddMountCommand(CommandLine& cli) {
-  struct Args {
-    MountArgs parsed;
-    bool debug = false;
-    std::vector<std::string> option_lists;
-  };
-  auto args = std::make_shared<Args>();
-  CLI::App* mount = cli.AddVerb(
-      {"mount",
-       "mount an image read-only (the same as imgmount IMAGE MOUNTPOINT)",
-       {{"imgmount [mount] [OPTIONS] IMAGE[:TAG] MOUNTPOINT", "imgmount -u [-z] MOUNTPOINT"},
-        "Mounts a container image read-only as the root filesystem a container started from it\n"
-        "would see. IMAGE is a docker save tar, a docker-archive, an OCI layout directory or an\n"
-        "OCI archive; layers may be uncompressed, gzip or zstd. Returns as soon as the mount is\n"
-        "usable and indexes the layers in the background (top layers first); on a terminal it\n"
-        "shows the indexing progress first (Ctrl-C stops watching; the mount stays), and exits\n"
-        "with a failing layer's error at once (the mount stays: paths that need the layer fail\n"
-        "with EIO). Later failures go to syslog; `imgmount status` tells each mount's state.\n"
-        "imgmount -u [-z] MOUNTPOINT unmounts (-z: lazily; see imgmount -u --help).",
-        GlobalUse::kImage}},
-      [&cli, args] {
-        MountArgs& parsed = args->parsed;
-        std::string image = parsed.image.image;
-        parsed.image = cli.ImageOptions();
-        parsed.image.image = image;
-        if (args->debug) parsed.foreground = parsed.mount.debug = true;
-        for (const std::string& list : args->option_lists) AddMountOptionList(list, parsed);
-        return Mount(parsed);
-      });
-  mount->add_flag("--wait", args->parsed.wait,
-                  "return only once every layer is indexed (a compressed layer's digests are "
-                  "verified on the way; an uncompressed one's headers alone are read: `imgmount "
-                  "verify` checks every digest); if one fails, unmount and exit with its error "
-                  "(as the verbs do)");
-  mount->add_flag("-f,--foreground", args->parsed.foreground, "stay in the foreground");
-  mount->add_flag("-d,--debug", args->debug, "foreground with FUSE debug output");
-  mount
-      ->add_option("-o", args->option_lists,
-                   "FUSE mount options (allow_other, allow_root, ...) and imgmount's: cache_mb=N "
-                   "memory for decoded spans of compressed layers (default 64); may be repeated")
-      ->option_text("OPT[,OPT]")
-      ->allow_extra_args(false);
-  mount->add_option("IMAGE", args->parsed.image.image, "the image")->required();
-  mount->add_option("MOUNTPOINT", args->parsed.mount.mountpoint, "an empty directory")->required();
 }
 
 }  // namespace imgmount
