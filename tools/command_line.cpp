@@ -14,9 +14,9 @@ namespace {
 constexpr const char* kGlobalGroup = "global options";
 
 // The subcommand of `app` named `name`, or nullptr.
-CLI::App* FindVerb(CLI::App& app, const std::string& name) {
-  std::vector<CLI::App*> found =
-      app.get_subcommands([&](CLI::App* sub) { return sub->get_name() == name; });
+const CLI::App* FindVerb(const CLI::App& app, const std::string& name) {
+  std::vector<const CLI::App*> found =
+      app.get_subcommands([&](const CLI::App* sub) { return sub->get_name() == name; });
   return found.empty() ? nullptr : found.front();
 }
 
@@ -60,13 +60,14 @@ CommandLine::CommandLine(const std::string& version)
       "(mount it as ./NAME or with `imgmount mount NAME MOUNTPOINT`).\n"
       "exit status: 0 ok, 1 a difference or mismatch (diff, verify), 2 bad usage, 3 not found,\n"
       "4 bad image, 5 digest mismatch, 6 I/O error, 7 mount error, 70 internal error");
-  formatter_->Describe(&root_, {{"imgmount [OPTIONS] IMAGE[:TAG] MOUNTPOINT",
-                                 "imgmount -u [-z] MOUNTPOINT", "imgmount COMMAND [OPTIONS] ..."},
-                                "IMAGE is a docker save tar, a docker-archive, an OCI layout "
-                                "directory or an OCI archive;\n"
-                                "the mount returns as soon as it is usable and indexes the layers "
-                                "in the background.",
-                                GlobalUse::kImage});
+  formatter_->Describe(&root_,
+                       {{"imgmount [OPTIONS] IMAGE[:TAG] MOUNTPOINT", "imgmount -u [-z] MOUNTPOINT",
+                         "imgmount COMMAND [OPTIONS] ...", "imgmount help [COMMAND]"},
+                        "IMAGE is a docker save tar, a docker-archive, an OCI layout "
+                        "directory or an OCI archive;\n"
+                        "the mount returns as soon as it is usable and indexes the layers "
+                        "in the background.",
+                        GlobalUse::kImage});
   AddGlobalOptions();
 }
 
@@ -104,7 +105,7 @@ void CommandLine::AddHelpVerb() {
                             "show the help of imgmount or of a command",
                             {{"imgmount help [COMMAND [SUBCOMMAND]]"}, "", GlobalUse::kNone}},
                            [this, words] {
-                             CLI::App* app = &root_;
+                             const CLI::App* app = &root_;
                              std::string name = "imgmount";
                              for (const std::string& word : *words) {
                                app = FindVerb(*app, word);
@@ -142,8 +143,9 @@ CLI::App* CommandLine::AddVerb(const VerbSpec& spec, std::function<int()> body, 
   return verb;
 }
 
-ImageArgs CommandLine::ImageOptions(size_t index, size_t count) const {
+ImageArgs CommandLine::ImageOptions(const std::string& image, size_t index, size_t count) const {
   ImageArgs out;
+  out.image = image;
   for (const Given& given : given_) {
     if (given.images_before <= index || given.images_before >= count) {
       ApplyImageOption(given.name, given.value, out);
@@ -170,10 +172,9 @@ void CommandLine::CheckGlobals(const std::string& verb, GlobalUse use) const {
 }
 
 bool CommandLine::TakesValue(const std::string& option) const {
-  CLI::App& root = const_cast<CLI::App&>(root_);
   std::string name = option.starts_with("--") ? option : option.substr(0, 2);
   if (!option.starts_with("--") && option.size() > 2) return false;  // -oVALUE, -fq
-  for (CLI::App* app : {&root, FindVerb(root, "mount")}) {
+  for (const CLI::App* app : {&root_, FindVerb(root_, "mount")}) {
     const CLI::Option* found = app != nullptr ? app->get_option_no_throw(name) : nullptr;
     if (found != nullptr) return found->get_items_expected_max() != 0;
   }
@@ -201,8 +202,7 @@ void CommandLine::Dispatch(std::vector<std::string>& args) const {
     break;
   }
   if (word >= args.size()) return;
-  CLI::App& root = const_cast<CLI::App&>(root_);
-  if (FindVerb(root, args[word]) != nullptr) return;
+  if (FindVerb(root_, args[word]) != nullptr) return;
   if (!LooksLikeImage(args[word])) UnknownCommand(args[word]);
   args.insert(args.begin(), "mount");
 }

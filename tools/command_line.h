@@ -39,10 +39,11 @@ class CommandLine {
   /// verb's own options and positionals on. A verb without a body only groups sub-verbs.
   CLI::App* AddVerb(const VerbSpec& spec, std::function<int()> body, CLI::App* parent = nullptr);
 
-  /// The global options given for image `index` (0 = first) of the `count` images the running
-  /// verb takes, IMAGE left empty: options before the first image and after the last apply to
-  /// every image, those between two images to the later ones only (see CountImagesWith).
-  ImageArgs ImageOptions(size_t index = 0, size_t count = 1) const;
+  /// The image argument `image` with the global options given for it, image `index` (0 = first)
+  /// of the `count` images the running verb takes: options before the first image and after the
+  /// last apply to every image, those between two images to the later ones only (see
+  /// CountImagesWith).
+  ImageArgs ImageOptions(const std::string& image, size_t index = 0, size_t count = 1) const;
 
   /// Tells how many image positionals the running verb has taken so far (diff), so that an
   /// option's place among them is known.

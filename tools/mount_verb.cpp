@@ -67,9 +67,7 @@ void AddMountCommand(CommandLine& cli) {
         GlobalUse::kImage}},
       [&cli, args] {
         MountArgs& parsed = args->parsed;
-        std::string image = parsed.image.image;
-        parsed.image = cli.ImageOptions();
-        parsed.image.image = image;
+        parsed.image = cli.ImageOptions(parsed.image.image);
         if (args->debug) parsed.foreground = parsed.mount.debug = true;
         for (const std::string& list : args->option_lists) AddMountOptionList(list, parsed);
         return Mount(parsed);

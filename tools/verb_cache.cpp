@@ -144,7 +144,7 @@ void AddCacheCommand(CommandLine& cli) {
         GlobalUse::kCacheDir}},
       nullptr);
   auto dir = [&cli] {
-    std::string dir = CacheDirFromArgs(cli.ImageOptions());
+    std::string dir = CacheDirFromArgs(cli.ImageOptions(""));
     if (dir.empty()) {
       throw Error(ErrorKind::kIo, ENOENT, "no cache directory: set HOME or give --cache-dir");
     }

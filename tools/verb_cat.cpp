@@ -61,8 +61,7 @@ void AddCatCommand(CommandLine& cli) {
                     "A PATH that begins with - goes after --: imgmount cat IMAGE -- -x",
                     GlobalUse::kImage}},
                   [&cli, args] {
-                    ImageArgs image = cli.ImageOptions();
-                    image.image = args->image;
+                    ImageArgs image = cli.ImageOptions(args->image);
                     ImageView view = OpenImageFromArgs(image);
                     for (const std::string& path : args->paths) CatFile(*view.tree, path);
                     return 0;

@@ -272,12 +272,8 @@ void AddDiffCommand(CommandLine& cli) {
         "Exit status: 0 same, 1 different, 2 trouble (like diff).",
         GlobalUse::kImage}},
       [&cli, args] {
-        std::string a = args->a.image;
-        std::string b = args->b.image;
-        args->a = cli.ImageOptions(0, 2);
-        args->a.image = a;
-        args->b = cli.ImageOptions(1, 2);
-        args->b.image = b;
+        args->a = cli.ImageOptions(args->a.image, 0, 2);
+        args->b = cli.ImageOptions(args->b.image, 1, 2);
         // diff(1) convention: any trouble exits 2, whatever its kind.
         int code = RunReportingErrors([&] { return Diff(*args); });
         return code > 1 ? 2 : code;

@@ -127,8 +127,7 @@ void AddExportCommand(CommandLine& cli) {
         "OUT.tar '-' writes to standard output.",
         GlobalUse::kImage}},
       [&cli, args] {
-        ImageArgs image = cli.ImageOptions();
-        image.image = args->image;
+        ImageArgs image = cli.ImageOptions(args->image);
         ImageView view = OpenImageFromArgs(image);
         TarExporter exporter(*view.tree, args->out);
         exporter.Run();

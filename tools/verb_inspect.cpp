@@ -136,8 +136,7 @@ void AddInspectCommand(CommandLine& cli) {
         "size, entries, history line.",
         GlobalUse::kImage}},
       [&cli, args] {
-        ImageArgs image = cli.ImageOptions();
-        image.image = args->image;
+        ImageArgs image = cli.ImageOptions(args->image);
         ImageView view = OpenImageFromArgs(image);
         std::vector<LayerSummary> rows = SummarizeLayers(view);
         if (args->json) {

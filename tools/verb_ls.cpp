@@ -189,16 +189,13 @@ void AddLsCommand(CommandLine& cli) {
     LsFlags flags;
   };
   auto args = std::make_shared<Args>();
-  CLI::App* ls = cli.AddVerb({"ls",
-                              "list a directory of the image's root filesystem",
-                              {{"imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
-                               "PATH defaults to /.",
-                               GlobalUse::kImage}},
-                             [&cli, args] {
-                               ImageArgs image = cli.ImageOptions();
-                               image.image = args->image;
-                               return Ls(image, args->path, args->flags);
-                             });
+  CLI::App* ls = cli.AddVerb(
+      {"ls",
+       "list a directory of the image's root filesystem",
+       {{"imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
+        "Without mounting. PATH defaults to /.",
+        GlobalUse::kImage}},
+      [&cli, args] { return Ls(cli.ImageOptions(args->image), args->path, args->flags); });
   ls->add_flag("-l", args->flags.long_format,
                "long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)");
   ls->add_flag("-R", args->flags.recursive, "recurse into subdirectories");

@@ -273,8 +273,7 @@ void AddVerifyCommand(CommandLine& cli) {
         "not.",
         GlobalUse::kImage}},
       [&cli, args] {
-        ImageArgs image = cli.ImageOptions();
-        image.image = args->image;
+        ImageArgs image = cli.ImageOptions(args->image);
         return Verify(image, args->json);
       });
   verify->add_flag("--json", args->json,

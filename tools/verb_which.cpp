@@ -183,8 +183,7 @@ void AddWhichCommand(CommandLine& cli) {
         "Exits 0 if PATH is in the image, 3 if it is not.",
         GlobalUse::kImage}},
       [&cli, args] {
-        ImageArgs image = cli.ImageOptions();
-        image.image = args->image;
+        ImageArgs image = cli.ImageOptions(args->image);
         return Which(image, args->path, args->json);
       });
   which->add_flag("--json", args->json,
