@@ -198,6 +198,8 @@ int ReportUndecodableArchive(const std::string& file, const std::string& error, 
 // Verifies the image `image` names; exit code 0 if every digest matches, 1 if not.
 int Verify(ImageArgs image, bool json) {
   std::string file = ChooseImage(image);
+  if (image.view.upto != 0)
+    UsageError("verify", "--upto does not go with verify: it checks every layer");
   std::unique_ptr<ImageFiles> files;
   try {
     files = OpenImageFiles(file);

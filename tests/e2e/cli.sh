@@ -141,6 +141,8 @@ for command in "ls $multi:app:1 / --image app:2" "cat $multi:app:1 /etc/hostname
   grep -q "either as IMAGE:TAG or with --image" "$WORK/err.txt" ||
     fail "$command: $(cat "$WORK/err.txt")"
 done
+expect_exit 2 "verify --upto (it checks every layer)" "$IMGMOUNT" verify --upto 1 "$image"
+
 # diff's sides: options between the images are IMAGE_B's only (the labels say which state).
 expect_exit 1 "diff IMAGE --upto 1 IMAGE" "$IMGMOUNT" diff "$image" --upto 1 "$image"
 grep -q "Only in $image: b" "$WORK/out.txt" || fail "diff --upto between: $(cat "$WORK/out.txt")"
