@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 packages=(
   # build
   cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
-  rapidjson-dev libssl-dev catch2 clang-format git
+  rapidjson-dev libssl-dev catch2 clang-format git libcli11-dev
   # fuzzing (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests: real image tools and the oracle, xattr/capability tools, compressors

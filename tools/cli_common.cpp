@@ -26,66 +26,37 @@ ImageArgument SplitImageArgument(const std::string& argument) {
   return {argument, ""};
 }
 
-bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out) {
-  const std::string& arg = args[i];
-  auto value = [&](const char* name) -> std::string {
-    if (i + 1 >= args.size()) {
-      throw Error(ErrorKind::kUsage, EINVAL, std::string(name) + " needs a value");
-    }
-    return args[++i];
-  };
-  if (arg == "--platform") {
-    out.view.selector.platform = Platform::Parse(value("--platform"));
-  } else if (arg.starts_with("--platform=")) {
-    out.view.selector.platform = Platform::Parse(arg.substr(11));
-  } else if (arg == "--image") {
-    out.view.selector.name = value("--image");
-  } else if (arg.starts_with("--image=")) {
-    out.view.selector.name = arg.substr(8);
-  } else if (arg == "--upto" || arg.starts_with("--upto=")) {
-    std::string text = arg == "--upto" ? value("--upto") : arg.substr(7);
+void ApplyImageOption(const std::string& name, const std::string& value, ImageArgs& out) {
+  if (name == "--platform") {
+    out.view.selector.platform = Platform::Parse(value);
+  } else if (name == "--image") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--image needs a value");
+    out.view.selector.name = value;
+  } else if (name == "--upto") {
     size_t used = 0;
     unsigned long n = 0;
     try {
-      n = std::stoul(text, &used);
+      n = std::stoul(value, &used);
     } catch (const std::exception&) {
       used = 0;
     }
-    if (used != text.size() || n == 0) {
+    if (used != value.size() || n == 0 || value[0] == '-') {
       throw Error(ErrorKind::kUsage, EINVAL,
-                  "--upto wants a layer number >= 1, not \"" + text + "\"");
+                  "--upto wants a layer number >= 1, not \"" + value + "\"");
     }
     out.view.upto = n;
-  } else if (arg == "-q" || arg == "--quiet") {
+  } else if (name == "-q") {
     out.quiet = true;
-  } else if (arg == "--cache-dir" || arg.starts_with("--cache-dir=")) {
-    out.cache_dir = arg == "--cache-dir" ? value("--cache-dir") : arg.substr(12);
-    if (out.cache_dir.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cache-dir needs a value");
-  } else if (arg == "--no-cache") {
+  } else if (name == "--cache-dir") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cache-dir needs a value");
+    out.cache_dir = value;
+  } else if (name == "--no-cache") {
     out.no_cache = true;
-  } else if (arg == "-v" || arg == "--verbose") {
+  } else if (name == "-v") {
     out.verbose = true;
   } else {
-    return false;
+    throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
   }
-  return true;
-}
-
-bool AsksForHelp(const std::vector<std::string>& args) {
-  return std::any_of(args.begin(), args.end(),
-                     [](const std::string& arg) { return arg == "-h" || arg == "--help"; });
-}
-
-const char* ImageOptionsHelp() {
-  return "  --platform OS/ARCH[/VARIANT]  platform of a multi-platform image (default: this "
-         "machine's)\n"
-         "  --image NAME[:TAG]            image of an archive holding several (or IMAGE:TAG)\n"
-         "  --upto N                      the image as it stood after layer N\n"
-         "  -q, --quiet                   no warnings\n"
-         "  --cache-dir DIR               index cache (default $XDG_CACHE_HOME/imgmount, else\n"
-         "                                ~/.cache/imgmount); see imgmount cache --help\n"
-         "  --no-cache                    neither read nor write the index cache\n"
-         "  -v, --verbose                 say whether each layer's index came from the cache\n";
 }
 
 void PrintWarning(const std::string& message) {
@@ -109,14 +80,20 @@ std::string CacheDirFromArgs(const ImageArgs& args) {
   return std::string(cwd) + "/" + args.cache_dir;
 }
 
-std::string PrepareImageArgs(ImageArgs& args) {
+std::string ChooseImage(ImageArgs& args) {
   auto [file, tag] = SplitImageArgument(args.image);
   if (!tag.empty()) {
     if (!args.view.selector.name.empty()) {
-      throw Error(ErrorKind::kUsage, EINVAL, "give the image either as IMAGE:TAG or with --image");
+      throw Error(ErrorKind::kUsage, EINVAL,
+                  args.image + ": give the image either as IMAGE:TAG or with --image, not both");
     }
     args.view.selector.name = tag;
   }
+  return file;
+}
+
+std::string PrepareImageArgs(ImageArgs& args) {
+  std::string file = ChooseImage(args);
   if (!args.quiet) args.view.warn = PrintWarning;
   if (args.verbose) args.view.info = PrintNote;
   args.view.cache_dir = CacheDirFromArgs(args);

@@ -35,16 +35,13 @@ struct ImageArgument {
 /// existing prefix ending before a colon.
 ImageArgument SplitImageArgument(const std::string& argument);
 
-/// Consumes argv[i] (and its value) if it is --platform, --image, --upto, -q/--quiet,
-/// --cache-dir, --no-cache or -v/--verbose; returns false if it is none of them. Throws kUsage on
-/// a bad value.
-bool TakeImageOption(const std::vector<std::string>& args, size_t& i, ImageArgs& out);
+/// Sets the image option `name` (--platform, --image, --upto, -q, --cache-dir, --no-cache, -v;
+/// as tools/command_line.h declares them) to `value` in `out`; throws kUsage on a bad value.
+void ApplyImageOption(const std::string& name, const std::string& value, ImageArgs& out);
 
-/// Whether the arguments ask for help ("-h" or "--help" anywhere).
-bool AsksForHelp(const std::vector<std::string>& args);
-
-/// Help text for the options TakeImageOption understands.
-const char* ImageOptionsHelp();
+/// Splits args.image into the image file and the image in it: IMAGE:TAG or --image, never both
+/// (kUsage). The one place that rule lives: every verb and the mount choose their image here.
+std::string ChooseImage(ImageArgs& args);
 
 /// Completes args.view from the other options (IMAGE:TAG splitting, warnings to stderr, the
 /// cache directory) and returns the image file's path.

@@ -1,4 +1,4 @@
-// imgmount's entry point: dispatches to the mount or to a FUSE-free command.
+// imgmount's entry point: the command line (tools/command_line.h) with every verb.
 #include <malloc.h>
 #include <sys/resource.h>
 
@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/verbs.h"
 
 namespace {
@@ -38,31 +39,22 @@ int main(int argc, char** argv) {
   imgmount::DieOfClosedPipes();
   std::vector<std::string> args(argv + 1, argv + argc);
   return imgmount::RunReportingErrors([&]() -> int {
-    if (args.empty()) {
-      imgmount::RunMount({"--help"});
-      return 2;
-    }
-    const std::string& first = args.front();
-    std::vector<std::string> rest(args.begin() + 1, args.end());
-    if (first == "-V" || first == "--version") {
-      std::printf("imgmount %s\n", IMGMOUNT_VERSION);
-      return 0;
-    }
-    if (first == "-u" || first == "--unmount") return imgmount::RunUnmount(rest);
-    if (first == "ls") return imgmount::RunLs(rest);
-    if (first == "cat") return imgmount::RunCat(rest);
-    if (first == "inspect") return imgmount::RunInspect(rest);
-    if (first == "history") return imgmount::RunHistory(rest);
-    if (first == "config") return imgmount::RunConfig(rest);
-    if (first == "manifest") return imgmount::RunManifest(rest);
-    if (first == "images") return imgmount::RunImages(rest);
-    if (first == "export") return imgmount::RunExport(rest);
-    if (first == "verify") return imgmount::RunVerify(rest);
-    if (first == "which") return imgmount::RunWhich(rest);
-    if (first == "diff") return imgmount::RunDiff(rest);
-    if (first == "cache") return imgmount::RunCache(rest);
-    if (first == "status") return imgmount::RunStatus(rest);
-    if (first == "mount") return imgmount::RunMount(rest);
-    return imgmount::RunMount(args);
+    imgmount::CommandLine cli(IMGMOUNT_VERSION);
+    imgmount::AddMountCommand(cli);
+    imgmount::AddLsCommand(cli);
+    imgmount::AddCatCommand(cli);
+    imgmount::AddInspectCommand(cli);
+    imgmount::AddHistoryCommand(cli);
+    imgmount::AddConfigCommand(cli);
+    imgmount::AddManifestCommand(cli);
+    imgmount::AddImagesCommand(cli);
+    imgmount::AddExportCommand(cli);
+    imgmount::AddVerifyCommand(cli);
+    imgmount::AddWhichCommand(cli);
+    imgmount::AddDiffCommand(cli);
+    imgmount::AddCacheCommand(cli);
+    imgmount::AddStatusCommand(cli);
+    imgmount::AddUnmountCommand(cli);
+    return cli.Run(args);
   });
 }

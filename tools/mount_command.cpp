@@ -5,6 +5,8 @@
 // until it ends or a layer fails (then it exits with that layer's error; --wait also unmounts).
 // Whatever fails once nobody listens any more goes to syslog (fs/daemon_log.h), and `imgmount
 // status` asks the mount itself.
+#include "tools/mount_command.h"
+
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,90 +33,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kMountHelp =
-    "usage: imgmount [OPTIONS] IMAGE[:TAG] MOUNTPOINT\n"
-    "       imgmount -u [-z] MOUNTPOINT\n"
-    "       imgmount COMMAND --help      (commands: ls, cat, status, ...)\n"
-    "Mount a container image read-only as the root filesystem a container started from it\n"
-    "would see. IMAGE is a docker save tar, a docker-archive, an OCI layout directory or an\n"
-    "OCI archive; layers may be uncompressed, gzip or zstd. Returns as soon as the mount is\n"
-    "usable and indexes the layers in the background (top layers first); on a terminal it\n"
-    "shows the indexing progress first (Ctrl-C stops watching; the mount stays), and exits\n"
-    "with a failing layer's error at once (the mount stays: paths that need the layer fail\n"
-    "with EIO). Later failures go to syslog; `imgmount status` tells each mount's state.\n"
-    "  --wait          return only once every layer is indexed (a compressed layer's digests\n"
-    "                  are verified on the way; an uncompressed one's headers alone are read:\n"
-    "                  `imgmount verify` checks every digest); if one fails, unmount and exit\n"
-    "                  with its error (as the verbs do)\n"
-    "  -f              stay in the foreground\n"
-    "  -d              foreground with FUSE debug output\n"
-    "  -o OPT[,OPT]    FUSE mount options (allow_other, allow_root, ...) and imgmount's:\n"
-    "                  cache_mb=N  memory for decoded spans of compressed layers (default 64)\n"
-    "  -u [-z] MNT     unmount (-z: lazily)\n"
-    "  -V, --version   print the version\n";
-
-struct MountArgs {
-  ImageArgs image;
-  MountOptions mount;
-  bool foreground = false;
-  /// --wait: return once every layer is indexed (unmounting again if one fails).
-  bool wait = false;
-};
-
-uint64_t ParseCacheMegabytes(const std::string& text) {
-  size_t used = 0;
-  unsigned long long mb = 0;
-  try {
-    mb = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || mb == 0 || mb > (1u << 20)) {
-    UsageError("", "cache_mb wants a size in MiB between 1 and 1048576, not \"" + text + "\"");
-  }
-  return mb;
-}
-
-MountArgs Parse(const std::vector<std::string>& args) {
-  MountArgs out;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (TakeImageOption(args, i, out.image)) continue;
-    if (arg == "--wait") {
-      out.wait = true;
-    } else if (arg == "-f" || arg == "--foreground") {
-      out.foreground = true;
-    } else if (arg == "-d" || arg == "--debug") {
-      out.foreground = true;
-      out.mount.debug = true;
-    } else if (arg == "-o" || (arg.starts_with("-o") && arg.size() > 2)) {
-      std::string list = arg == "-o" ? (i + 1 < args.size() ? args[++i] : "") : arg.substr(2);
-      if (list.empty()) UsageError("", "-o needs options");
-      size_t start = 0;
-      while (start <= list.size()) {
-        size_t comma = list.find(',', start);
-        if (comma == std::string::npos) comma = list.size();
-        std::string option = list.substr(start, comma - start);
-        if (option.starts_with("cache_mb=")) {
-          out.image.view.decode.cache_bytes = ParseCacheMegabytes(option.substr(9)) << 20;
-        } else if (!option.empty() && option != "ro") {
-          out.mount.fuse_options.push_back(option);
-        }
-        start = comma + 1;
-      }
-    } else if (arg.starts_with("-") && arg != "-") {
-      UsageError("", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 2) UsageError("", "expected IMAGE MOUNTPOINT");
-  out.image.image = positional[0];
-  out.mount.mountpoint = positional[1];
-  return out;
-}
 
 // "layer N (sha256:..)" for every layer position in use.
 std::vector<std::string> LayerLabels(const LazyImage& image) {
@@ -390,9 +308,9 @@ int WaitForChild(pid_t child, int report_fd, const MountArgs& args, bool watch) 
         int code = ReportFailure(text);
         if (args.wait) {
           try {
-            RunUnmount({args.mount.mountpoint});
+            Unmount(args.mount.mountpoint, false);
           } catch (const Error&) {
-            RunUnmount({"-z", args.mount.mountpoint});  // in use: detach it all the same
+            Unmount(args.mount.mountpoint, true);  // in use: detach it all the same
           }
         } else {
           std::fprintf(stderr,
@@ -457,12 +375,7 @@ int RunForeground(MountArgs& args) {
 
 }  // namespace
 
-int RunMount(const std::vector<std::string>& args) {
-  if (AsksForHelp(args)) {
-    std::cout << kMountHelp << ImageOptionsHelp();
-    return 0;
-  }
-  MountArgs parsed = Parse(args);
+int Mount(MountArgs& parsed) {
   parsed.mount.mountpoint = CheckMountpoint(parsed.mount.mountpoint);
   CheckFuseUsable();
   if (parsed.foreground) return RunForeground(parsed);

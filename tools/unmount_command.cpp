@@ -1,3 +1,4 @@
+// `imgmount -u [-z] MOUNTPOINT`: unmounts an imgmount mount (umount2 as root, else fusermount3).
 #include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -5,20 +6,16 @@
 #include <climits>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/mount_table.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kUnmountHelp =
-    "usage: imgmount -u [-z] MOUNTPOINT\n"
-    "Unmount an image mounted by imgmount; the daemon then exits.\n"
-    "  -z   lazy: detach now even if files are open, finish when they are closed\n";
 
 // Runs fusermount3 for users who may not call umount2 themselves.
 void RunFusermount(const std::string& mountpoint, bool lazy) {
@@ -43,25 +40,7 @@ void RunFusermount(const std::string& mountpoint, bool lazy) {
 
 }  // namespace
 
-int RunUnmount(const std::vector<std::string>& args) {
-  bool lazy = false;
-  std::string mountpoint;
-  for (const auto& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kUnmountHelp;
-      return 0;
-    }
-    if (arg == "-z" || arg == "--lazy") {
-      lazy = true;
-    } else if (arg.starts_with("-")) {
-      UsageError("", "unknown option " + arg + " for -u");
-    } else if (mountpoint.empty()) {
-      mountpoint = arg;
-    } else {
-      UsageError("", "-u takes one MOUNTPOINT");
-    }
-  }
-  if (mountpoint.empty()) UsageError("", "-u needs a MOUNTPOINT");
+void Unmount(const std::string& mountpoint, bool lazy) {
   char resolved[PATH_MAX];
   std::string absolute = ::realpath(mountpoint.c_str(), resolved) ? resolved : mountpoint;
   auto type = MountedTypeAt(absolute);
@@ -77,10 +56,28 @@ int RunUnmount(const std::vector<std::string>& args) {
                   "cannot unmount " + mountpoint + ": " + std::strerror(e) +
                       (e == EBUSY ? " (files are open; close them or use -u -z)" : ""));
     }
-    return 0;
+    return;
   }
   RunFusermount(absolute, lazy);
-  return 0;
+}
+
+void AddUnmountCommand(CommandLine& cli) {
+  struct Args {
+    std::string mountpoint;
+    bool lazy = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* unmount = cli.AddVerb({"unmount",
+                                   "unmount an image mounted by imgmount; the daemon then exits",
+                                   {{"imgmount -u [-z] MOUNTPOINT"}, "", GlobalUse::kNone}},
+                                  [args] {
+                                    Unmount(args->mountpoint, args->lazy);
+                                    return 0;
+                                  });
+  unmount->group("");  // spelled -u (the command line rewrites it), like umount(8)
+  unmount->add_flag("-z,--lazy", args->lazy,
+                    "lazy: detach now even if files are open, finish when they are closed");
+  unmount->add_option("MOUNTPOINT", args->mountpoint, "the mountpoint")->required();
 }
 
 }  // namespace imgmount

@@ -1,36 +1,19 @@
+// `imgmount cache ls|gc|clear`: lists and prunes the index cache (index/cache/cache_admin.h).
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
 
 #include "index/cache/cache_admin.h"
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kCacheHelp =
-    "usage: imgmount cache [--cache-dir DIR] ls [--json]\n"
-    "       imgmount cache [--cache-dir DIR] gc [--days N]\n"
-    "       imgmount cache [--cache-dir DIR] clear\n"
-    "Look after the index cache, where imgmount keeps the index of every layer it has read (by\n"
-    "layer digest, shared by all images using the layer) with the content hashes diff made of\n"
-    "its files, and the index of compressed image archives. An index goes with its hashes.\n"
-    "  ls             list the cached indexes: last use, size on disk, tar members, files with\n"
-    "                 a content hash kept for diff, kind, key (layer digest or archive file\n"
-    "                 identity) and the images that used them\n"
-    "    --json       one JSON array, an object per index: stem, kind, key (null if unusable),\n"
-    "                 problem (null if usable), last_used (ISO-8601 UTC) and last_used_unix\n"
-    "                 (both null if unknown), bytes, members, hashes and images, each with\n"
-    "                 image, last_used and last_used_unix; most recently used first\n"
-    "  gc [--days N]  remove indexes not used for N days (default 30), and broken leftovers\n"
-    "  clear          remove every index\n"
-    "  --cache-dir DIR  the cache (default $XDG_CACHE_HOME/imgmount, else ~/.cache/imgmount)\n"
-    "Indexes that another imgmount is building are left alone.\n"
-    "exit status: 0 ok, 2 usage, 6 I/O error\n";
 
 constexpr int64_t kSecondsPerDay = 86400;
 
@@ -139,56 +122,67 @@ int64_t ParseDays(const std::string& text) {
     used = 0;
   }
   if (used != text.size() || days < 0 || days > 100000) {
-    UsageError("cache", "--days wants a number of days from 0 to 100000, not \"" + text + "\"");
+    UsageError("cache gc", "--days wants a number of days from 0 to 100000, not \"" + text + "\"");
   }
   return days;
 }
 
 }  // namespace
 
-int RunCache(const std::vector<std::string>& args) {
-  ImageArgs options;
-  std::string command;
-  int64_t days = 30;
-  bool days_given = false;
-  bool json = false;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kCacheHelp;
-      return 0;
+void AddCacheCommand(CommandLine& cli) {
+  CLI::App* cache = cli.AddVerb(
+      {"cache",
+       "look after the index cache",
+       {{"imgmount cache [--cache-dir DIR] ls [--json]",
+         "imgmount cache [--cache-dir DIR] gc [--days N]",
+         "imgmount cache [--cache-dir DIR] clear"},
+        "The index cache is where imgmount keeps the index of every layer it has read (by layer\n"
+        "digest, shared by all images using the layer) with the content hashes diff made of its\n"
+        "files, and the index of compressed image archives. An index goes with its hashes.\n"
+        "Indexes that another imgmount is building are left alone.\n"
+        "exit status: 0 ok, 2 usage, 6 I/O error",
+        GlobalUse::kCacheDir}},
+      nullptr);
+  auto dir = [&cli] {
+    std::string dir = CacheDirFromArgs(cli.ImageOptions(""));
+    if (dir.empty()) {
+      throw Error(ErrorKind::kIo, ENOENT, "no cache directory: set HOME or give --cache-dir");
     }
-    if (arg == "--cache-dir" || arg.starts_with("--cache-dir=")) {
-      if (!TakeImageOption(args, i, options)) UsageError("cache", "bad " + arg);
-    } else if (arg == "--days" || arg.starts_with("--days=")) {
-      if (arg == "--days" && i + 1 >= args.size()) UsageError("cache", "--days needs a value");
-      days = ParseDays(arg == "--days" ? args[++i] : arg.substr(7));
-      days_given = true;
-    } else if (arg == "--json") {
-      json = true;
-    } else if (arg.starts_with("-")) {
-      UsageError("cache", "unknown option " + arg);
-    } else if (command.empty()) {
-      command = arg;
-    } else {
-      UsageError("cache", "unexpected argument " + arg);
-    }
-  }
-  if (command.empty()) UsageError("cache", "expected ls, gc or clear");
-  if (command != "ls" && command != "gc" && command != "clear") {
-    UsageError("cache", "unknown cache command " + command);
-  }
-  if (days_given && command != "gc") UsageError("cache", "--days goes with gc only");
-  if (json && command != "ls") UsageError("cache", "--json goes with ls only");
-  std::string dir = CacheDirFromArgs(options);
-  if (dir.empty()) {
-    throw Error(ErrorKind::kIo, ENOENT, "no cache directory: set HOME or give --cache-dir");
-  }
-  if (command == "ls") return json ? ListJson(dir) : List(dir);
-  if (command == "clear") return Remove(dir, [](const CacheEntry&) { return true; });
-  int64_t cutoff = static_cast<int64_t>(std::time(nullptr)) - days * kSecondsPerDay;
-  return Remove(
-      dir, [cutoff](const CacheEntry& e) { return !e.problem.empty() || e.last_used < cutoff; });
+    return dir;
+  };
+  auto json = std::make_shared<bool>(false);
+  CLI::App* ls = cli.AddVerb(
+      {"ls",
+       "list the cached indexes",
+       {{"imgmount cache ls [--json] [--cache-dir DIR]"},
+        "Per index: last use, size on disk, tar members, files with a content hash kept for\n"
+        "diff, kind, key (layer digest or archive file identity) and the images that used it.",
+        GlobalUse::kCacheDir}},
+      [dir, json] { return *json ? ListJson(dir()) : List(dir()); }, cache);
+  ls->add_flag("--json", *json,
+               "one JSON array, an object per index: stem, kind, key (null if unusable), problem "
+               "(null if usable), last_used (ISO-8601 UTC) and last_used_unix (both null if "
+               "unknown), bytes, members, hashes and images, each with image, last_used and "
+               "last_used_unix; most recently used first");
+  auto days = std::make_shared<std::string>("30");
+  CLI::App* gc = cli.AddVerb(
+      {"gc",
+       "remove indexes not used for N days (default 30), and broken leftovers",
+       {{"imgmount cache gc [--days N] [--cache-dir DIR]"}, "", GlobalUse::kCacheDir}},
+      [dir, days] {
+        int64_t cutoff =
+            static_cast<int64_t>(std::time(nullptr)) - ParseDays(*days) * kSecondsPerDay;
+        return Remove(dir(), [cutoff](const CacheEntry& e) {
+          return !e.problem.empty() || e.last_used < cutoff;
+        });
+      },
+      cache);
+  gc->add_option("--days", *days, "the age in days (default 30)")->option_text("N");
+  cli.AddVerb(
+      {"clear",
+       "remove every index",
+       {{"imgmount cache clear [--cache-dir DIR]"}, "", GlobalUse::kCacheDir}},
+      [dir] { return Remove(dir(), [](const CacheEntry&) { return true; }); }, cache);
 }
 
 }  // namespace imgmount

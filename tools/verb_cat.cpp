@@ -1,24 +1,19 @@
+// `imgmount cat IMAGE PATH...`: files of the image's root filesystem to standard output.
 #include <unistd.h>
 
 #include <cstdio>
-#include <iostream>
+#include <memory>
 #include <vector>
 
 #include "index/union/path_resolver.h"
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/path_messages.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kCatHelp =
-    "usage: imgmount cat [OPTIONS] IMAGE PATH...\n"
-    "Write files of the image's root filesystem to standard output, without mounting.\n"
-    "Symlinks inside the image are followed as a container would (at most 40).\n"
-    "Like cat(1), a file that cannot be read is reported and the others still written;\n"
-    "the exit status is then 1.\n";
 
 void WriteAll(const std::byte* data, size_t size) {
   while (size > 0) {
@@ -84,28 +79,34 @@ bool CatFile(const UnionTree& tree, const std::string& image, const std::string&
 
 }  // namespace
 
-int RunCat(const std::vector<std::string>& args) {
-  ImageArgs image;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kCatHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg.size() > 1 && arg[0] == '-') UsageError("cat", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  if (positional.size() < 2) UsageError("cat", "expected IMAGE PATH...");
-  image.image = positional[0];
-  ImageView view = OpenImageFromArgs(image);
-  // Like cat(1): every file that can be is written; any that cannot makes the exit status 1.
-  bool all = true;
-  for (size_t i = 1; i < positional.size(); ++i) {
-    all = CatFile(*view.tree, positional[0], positional[i]) && all;
-  }
-  return all ? 0 : 1;
+void AddCatCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    std::vector<std::string> paths;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* cat =
+      cli.AddVerb({"cat",
+                   "write files of the image's root filesystem to standard output",
+                   {{"imgmount cat [OPTIONS] IMAGE PATH..."},
+                    "Symlinks inside the image are followed as a container would (at most 40).\n"
+                    "Like cat(1), a file that cannot be read is reported and the others still\n"
+                    "written; the exit status is then 1.\n"
+                    "A PATH that begins with - goes after --: imgmount cat IMAGE -- -x",
+                    GlobalUse::kImage}},
+                  [&cli, args] {
+                    ImageArgs image = cli.ImageOptions(args->image);
+                    ImageView view = OpenImageFromArgs(image);
+                    // Like cat(1): every file that can be is written; any that cannot makes the
+                    // exit status 1.
+                    bool all = true;
+                    for (const std::string& path : args->paths) {
+                      all = CatFile(*view.tree, args->image, path) && all;
+                    }
+                    return all ? 0 : 1;
+                  });
+  cat->add_option("IMAGE", args->image, "the image")->required();
+  cat->add_option("PATH", args->paths, "files to write")->required();
 }
 
 }  // namespace imgmount

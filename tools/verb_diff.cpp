@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <optional>
 
 #include "index/union/path_history.h"
@@ -14,6 +15,7 @@
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/config_diff.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
@@ -24,21 +26,6 @@
 namespace imgmount {
 namespace {
 
-constexpr const char* kDiffHelp =
-    "usage: imgmount diff [OPTIONS] [A-OPTIONS] IMAGE_A [B-OPTIONS] IMAGE_B [PATH]\n"
-    "Compare two images (or two states of one: --upto 3 IMG --upto 4 IMG) below PATH.\n"
-    "Image options before IMAGE_A apply to both images, those between them to IMAGE_B only.\n"
-    "  --json          one JSON object: same, changes (each with path, change: added, deleted\n"
-    "                  or modified, what, and old / new: type and the changed attributes as\n"
-    "                  ls -l --json names them) and config (each with field, old and new)\n"
-    "  --stat          a summary by directory\n"
-    "  --config        also compare the configs (Env, Cmd, Entrypoint, ...), showing both values\n"
-    "  --ignore-mtime  modification times alone do not make a difference\n"
-    "Regular files of equal size are compared by SHA-256 content hashes, kept in the index cache\n"
-    "beside each layer's index (not with --no-cache): later comparisons need not read them.\n"
-    "A PATH that exists in one image only is reported as \"Only in\" (a difference).\n"
-    "Exit status: 0 same, 1 different, 2 trouble (like diff).\n";
-
 struct DiffArgs {
   ImageArgs a;
   ImageArgs b;
@@ -48,42 +35,6 @@ struct DiffArgs {
   bool config = false;
   DiffOptions options;
 };
-
-DiffArgs Parse(const std::vector<std::string>& args) {
-  DiffArgs out;
-  ImageArgs current;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (TakeImageOption(args, i, current)) continue;
-    if (arg == "--json") {
-      out.json = true;
-    } else if (arg == "--stat") {
-      out.stat = true;
-    } else if (arg == "--config") {
-      out.config = true;
-    } else if (arg == "--ignore-mtime") {
-      out.options.ignore_mtime = true;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      UsageError("diff", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-      if (positional.size() == 1) {
-        out.a = current;
-        out.a.image = arg;
-        // Options given before IMAGE_A hold for IMAGE_B too unless given again.
-      } else if (positional.size() == 2) {
-        out.b = current;
-        out.b.image = arg;
-      }
-    }
-  }
-  if (positional.size() < 2 || positional.size() > 3) {
-    UsageError("diff", "expected IMAGE_A IMAGE_B [PATH]");
-  }
-  if (positional.size() == 3) out.path = positional[2];
-  return out;
-}
 
 std::string Join(const std::vector<std::string>& items) {
   std::string out;
@@ -271,12 +222,7 @@ std::string HashesNote(const ContentHashes::Counts& c) {
          " cache file" + (c.files_written == 1 ? "" : "s") + " written";
 }
 
-int Diff(const std::vector<std::string>& raw) {
-  if (AsksForHelp(raw)) {
-    std::cout << kDiffHelp << ImageOptionsHelp();
-    return 0;
-  }
-  DiffArgs args = Parse(raw);
+int Diff(DiffArgs& args) {
   ImageView view_a = OpenImageFromArgs(args.a);
   ImageView view_b = OpenImageFromArgs(args.b);
   auto base = NormalizeMemberPath(args.path);
@@ -312,10 +258,42 @@ int Diff(const std::vector<std::string>& raw) {
 
 }  // namespace
 
-int RunDiff(const std::vector<std::string>& args) {
-  // diff(1) convention: any trouble exits 2, whatever its kind.
-  int code = RunReportingErrors([&] { return Diff(args); });
-  return code > 1 ? 2 : code;
+void AddDiffCommand(CommandLine& cli) {
+  auto args = std::make_shared<DiffArgs>();
+  CLI::App* diff = cli.AddVerb(
+      {"diff",
+       "compare two images, or two states of one, without mounting",
+       {{"imgmount diff [OPTIONS] [A-OPTIONS] IMAGE_A [B-OPTIONS] IMAGE_B [PATH]"},
+        "Compares below PATH (default /); two states of one image: --upto 3 IMG --upto 4 IMG.\n"
+        "Global options apply to both images, except those between IMAGE_A and IMAGE_B, which\n"
+        "apply to IMAGE_B only.\n"
+        "Regular files of equal size are compared by SHA-256 content hashes, kept in the index\n"
+        "cache beside each layer's index (not with --no-cache): later comparisons need not read\n"
+        "them. A PATH that exists in one image only is reported as \"Only in\" (a difference).\n"
+        "Exit status: 0 same, 1 different, 2 trouble (like diff).",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        args->a = cli.ImageOptions(args->a.image, 0, 2);
+        args->b = cli.ImageOptions(args->b.image, 1, 2);
+        // diff(1) convention: any trouble exits 2, whatever its kind.
+        int code = RunReportingErrors([&] { return Diff(*args); });
+        return code > 1 ? 2 : code;
+      });
+  diff->add_flag("--json", args->json,
+                 "one JSON object: same, changes (each with path, change: added, deleted or "
+                 "modified, what, and old / new: type and the changed attributes as ls -l --json "
+                 "names them) and config (each with field, old and new)");
+  diff->add_flag("--stat", args->stat, "a summary by directory");
+  diff->add_flag("--config", args->config,
+                 "also compare the configs (Env, Cmd, Entrypoint, ...), showing both values");
+  diff->add_flag("--ignore-mtime", args->options.ignore_mtime,
+                 "modification times alone do not make a difference");
+  CLI::Option* image_a = diff->add_option("IMAGE_A", args->a.image, "the first image")->required();
+  CLI::Option* image_b = diff->add_option("IMAGE_B", args->b.image, "the second image")->required();
+  diff->add_option("PATH", args->path, "where to compare (default /)");
+  diff->preparse_callback([&cli, image_a, image_b](size_t) {
+    cli.CountImagesWith([image_a, image_b] { return image_a->count() + image_b->count(); });
+  });
 }
 
 }  // namespace imgmount

@@ -2,22 +2,18 @@
 // every attribute kept (mode, owner, nanosecond mtime, xattrs, devices, sparse holes) and
 // hardlinked names written as hardlinks to the first name of their inode. The tar itself is
 // written by layers/tar/tar_writer.h.
-#include <iostream>
 #include <map>
+#include <memory>
 #include <vector>
 
 #include "layers/base/error.h"
 #include "layers/tar/tar_writer.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kExportHelp =
-    "usage: imgmount export [OPTIONS] IMAGE OUT.tar\n"
-    "Write the image's root filesystem as one tar (pax format), like `docker export`;\n"
-    "OUT.tar '-' writes to standard output.\n";
 
 // The tar type flag of a member type (a hardlink's is decided by the exporter).
 char TypeflagOf(MemberType type) {
@@ -118,25 +114,27 @@ class TarExporter {
 
 }  // namespace
 
-int RunExport(const std::vector<std::string>& args) {
-  ImageArgs image;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kExportHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg.size() > 1 && arg[0] == '-') UsageError("export", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  if (positional.size() != 2) UsageError("export", "expected IMAGE OUT.tar");
-  image.image = positional[0];
-  ImageView view = OpenImageFromArgs(image);
-  TarExporter exporter(*view.tree, positional[1]);
-  exporter.Run();
-  return 0;
+void AddExportCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    std::string out;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* verb =
+      cli.AddVerb({"export",
+                   "write the image's root filesystem as one pax tar, like docker export",
+                   {{"imgmount export [OPTIONS] IMAGE OUT.tar"},
+                    "OUT.tar '-' writes to standard output.",
+                    GlobalUse::kImage}},
+                  [&cli, args] {
+                    ImageArgs image = cli.ImageOptions(args->image);
+                    ImageView view = OpenImageFromArgs(image);
+                    TarExporter exporter(*view.tree, args->out);
+                    exporter.Run();
+                    return 0;
+                  });
+  verb->add_option("IMAGE", args->image, "the image")->required();
+  verb->add_option("OUT.tar", args->out, "the tar to write, - for standard output")->required();
 }
 
 }  // namespace imgmount

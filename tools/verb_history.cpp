@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <ctime>
 #include <iostream>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/docker_units.h"
 #include "tools/image_list.h"
 #include "tools/inspect_verbs.h"
@@ -18,17 +20,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kHistoryHelp =
-    "usage: imgmount history [--no-trunc] [--human=false] [--json] [OPTIONS] IMAGE\n"
-    "Show the image's history as `docker history` does, newest first: CREATED, CREATED BY,\n"
-    "SIZE, COMMENT; lines that made no layer (ENV, CMD...) show 0B. SIZE is the layer's\n"
-    "uncompressed size when its index is in the index cache (after a mount, ls, cat...), else\n"
-    "its compressed size as the manifest states it (the JSON says which): no layer is read.\n"
-    "  --no-trunc        do not cut CREATED BY to 45 characters\n"
-    "  -H, --human=BOOL  relative times and sizes in kB/MB/GB (default true); false: RFC 3339\n"
-    "                    times and sizes in bytes\n"
-    "  --json            a JSON array, one object per history line (missing values null)\n";
 
 // What one printed line says.
 struct HistoryLine {
@@ -89,15 +80,6 @@ void PrintJson(const std::vector<HistoryLine>& lines) {
   std::cout << JsonLine(buffer);
 }
 
-// Parses a docker-style boolean flag value ("true", "false", "1", "0").
-bool ParseBool(const std::string& command, const std::string& option, const std::string& value) {
-  if (value == "true" || value == "1" || value == "t" || value == "TRUE" || value == "True")
-    return true;
-  if (value == "false" || value == "0" || value == "f" || value == "FALSE" || value == "False")
-    return false;
-  UsageError(command, option + " wants true or false, not \"" + value + "\"");
-}
-
 }  // namespace
 
 int ShowHistory(const ImageHeader& header, const ViewOptions& options, const HistoryOptions& opts) {
@@ -127,37 +109,35 @@ int ShowHistory(const ImageHeader& header, const ViewOptions& options, const His
   return 0;
 }
 
-int RunHistory(const std::vector<std::string>& args) {
-  ImageArgs image;
-  HistoryOptions opts;
-  opts.now = static_cast<int64_t>(std::time(nullptr));
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kHistoryHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      opts.json = true;
-    } else if (arg == "--no-trunc") {
-      opts.no_trunc = true;
-    } else if (arg == "-H" || arg == "--human") {
-      opts.human = true;
-    } else if (arg.starts_with("--human=") || arg.starts_with("-H=")) {
-      opts.human = ParseBool("history", "--human", arg.substr(arg.find('=') + 1));
-    } else if (arg.starts_with("-")) {
-      UsageError("history", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 1) UsageError("history", "expected IMAGE");
-  image.image = positional[0];
-  std::string file = PrepareImageArgs(image);
-  return ShowHistory(ReadImageHeader(OpenContainerOnly(file, image.view), image.view), image.view,
-                     opts);
+void AddHistoryCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    HistoryOptions opts;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* history = cli.AddVerb(
+      {"history",
+       "show the image's history as docker history does",
+       {{"imgmount history [--no-trunc] [--human=false] [--json] [OPTIONS] IMAGE"},
+        "Newest first: CREATED, CREATED BY, SIZE, COMMENT; lines that made no layer (ENV,\n"
+        "CMD...) show 0B. SIZE is the layer's uncompressed size when its index is in the index\n"
+        "cache (after a mount, ls, cat...), else its compressed size as the manifest states it\n"
+        "(the JSON says which): no layer is read.",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        args->opts.now = static_cast<int64_t>(std::time(nullptr));
+        std::string file = PrepareImageArgs(image);
+        return ShowHistory(ReadImageHeader(OpenContainerOnly(file, image.view), image.view),
+                           image.view, args->opts);
+      });
+  history->add_flag("--no-trunc", args->opts.no_trunc, "do not cut CREATED BY to 45 characters");
+  history->add_flag("-H,--human", args->opts.human,
+                    "relative times and sizes in kB/MB/GB (default true); --human=false: RFC 3339 "
+                    "times and sizes in bytes");
+  history->add_flag("--json", args->opts.json,
+                    "a JSON array, one object per history line (missing values null)");
+  history->add_option("IMAGE", args->image, "the image")->required();
 }
 
 }  // namespace imgmount

@@ -4,29 +4,16 @@
 // platform the index does not state), no layer.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/image_list.h"
 #include "tools/inspect_verbs.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
-namespace {
-
-constexpr const char* kImagesHelp =
-    "usage: imgmount images [--json] [--no-trunc] [--human=false] IMAGE_FILE\n"
-    "List every image, tag and platform of an archive or layout: NAME, PLATFORM, DIGEST (of the\n"
-    "manifest; - for a docker save without one), IMAGE ID (the config digest), LAYERS and SIZE\n"
-    "(config and layer blobs as stored, compressed: what a pull would fetch). An image whose\n"
-    "manifest or blobs are not in the file says so.\n"
-    "  --json            a JSON array, one object per image and platform (missing values null)\n"
-    "  --no-trunc        whole digests instead of their first 12 hex digits\n"
-    "  -H, --human=BOOL  sizes in kB/MB/GB (default true); false: in bytes\n"
-    "  --cache-dir DIR, --no-cache, -q   as for the other commands\n";
-
-}  // namespace
-
 int ShowImages(const OpenedContainer& container, const ImagesOptions& opts) {
   std::vector<ImageListing> images = ListImages(*container.files);
   if (opts.json) {
@@ -40,37 +27,32 @@ int ShowImages(const OpenedContainer& container, const ImagesOptions& opts) {
   return 0;
 }
 
-int RunImages(const std::vector<std::string>& args) {
-  ImageArgs image;
-  ImagesOptions opts;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kImagesHelp;
-      return 0;
-    }
-    if (arg == "--json") {
-      opts.json = true;
-    } else if (arg == "--no-trunc") {
-      opts.no_trunc = true;
-    } else if (arg == "-H" || arg == "--human" || arg == "--human=true" || arg == "-H=true") {
-      opts.human = true;
-    } else if (arg == "--human=false" || arg == "-H=false") {
-      opts.human = false;
-    } else if (arg == "-q" || arg == "--quiet" || arg == "--no-cache" ||
-               arg.starts_with("--cache-dir")) {
-      TakeImageOption(args, i, image);
-    } else if (arg.starts_with("-")) {
-      UsageError("images", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 1) UsageError("images", "expected IMAGE_FILE");
-  image.image = positional[0];
-  std::string file = PrepareImageArgs(image);
-  return ShowImages(OpenContainerOnly(file, image.view), opts);
+void AddImagesCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    ImagesOptions opts;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* images = cli.AddVerb(
+      {"images",
+       "list every image, tag and platform of an archive or layout",
+       {{"imgmount images [--json] [--no-trunc] [--human=false] IMAGE_FILE"},
+        "NAME, PLATFORM, DIGEST (of the manifest; - for a docker save without one), IMAGE ID\n"
+        "(the config digest), LAYERS and SIZE (config and layer blobs as stored, compressed:\n"
+        "what a pull would fetch). An image whose manifest or blobs are not in the file says so.",
+        GlobalUse::kCacheDir}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        std::string file = PrepareImageArgs(image);
+        return ShowImages(OpenContainerOnly(file, image.view), args->opts);
+      });
+  images->add_flag("--json", args->opts.json,
+                   "a JSON array, one object per image and platform (missing values null)");
+  images->add_flag("--no-trunc", args->opts.no_trunc,
+                   "whole digests instead of their first 12 hex digits");
+  images->add_flag("-H,--human", args->opts.human,
+                   "sizes in kB/MB/GB (default true); --human=false: in bytes");
+  images->add_option("IMAGE_FILE", args->image, "the archive or layout")->required();
 }
 
 }  // namespace imgmount

@@ -5,11 +5,13 @@
 // already in the cache (never built here). An archive or layout of several images is listed.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "index/view/image_header.h"
 #include "layers/base/error.h"
 #include "layers/stream/stream_index.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/image_list.h"
 #include "tools/inspect_verbs.h"
 #include "tools/json_output.h"
@@ -18,17 +20,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kInspectHelp =
-    "usage: imgmount inspect [--json] [OPTIONS] IMAGE\n"
-    "Show the image's format, names, platforms, config and layers (digest, diff_id, media type,\n"
-    "codec, compressed size, history line), from its manifests and config only: no layer is\n"
-    "read. The uncompressed size, entry count and access points of a layer are shown when its\n"
-    "index is already in the index cache (after a mount, ls, cat...), else \"-\" (null in JSON).\n"
-    "With --upto N: the layers 1..N and the history lines up to layer N's.\n"
-    "An archive or layout holding several images lists them (as `imgmount images`); choose one\n"
-    "with IMAGE:TAG or --image.\n"
-    "  --json   machine-readable output (missing values are null)\n";
 
 using Writer = PrettyJsonWriter;
 
@@ -230,34 +221,36 @@ int ShowImageChoice(const OpenedContainer& container, const std::vector<ImageLis
   return 0;
 }
 
-int RunInspect(const std::vector<std::string>& args) {
-  ImageArgs image;
-  InspectOptions opts;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kInspectHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      opts.json = true;
-    } else if (arg.starts_with("-")) {
-      UsageError("inspect", "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 1) UsageError("inspect", "expected IMAGE");
-  image.image = positional[0];
-  std::string file = PrepareImageArgs(image);
-  OpenedContainer container = OpenContainerOnly(file, image.view);
-  if (image.view.selector.name.empty()) {
-    std::vector<ImageListing> images = ListImages(*container.files);
-    if (CountImageGroups(images) > 1) return ShowImageChoice(container, images, opts);
-  }
-  return ShowInspect(ReadImageHeader(std::move(container), image.view), image.view, opts);
+void AddInspectCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    InspectOptions opts;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* inspect = cli.AddVerb(
+      {"inspect",
+       "show the image's format, names, platforms, config and layers",
+       {{"imgmount inspect [--json] [OPTIONS] IMAGE"},
+        "Layers: digest, diff_id, media type, codec, compressed size, history line, from the\n"
+        "manifests and config only: no layer is read. The uncompressed size, entry count and\n"
+        "access points of a layer are shown when its index is already in the index cache (after\n"
+        "a mount, ls, cat...), else \"-\" (null in JSON). With --upto N: the layers 1..N and the\n"
+        "history lines up to layer N's. An archive or layout holding several images lists them\n"
+        "(as `imgmount images`); choose one with IMAGE:TAG or --image.",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        std::string file = PrepareImageArgs(image);
+        OpenedContainer container = OpenContainerOnly(file, image.view);
+        if (image.view.selector.name.empty()) {
+          std::vector<ImageListing> images = ListImages(*container.files);
+          if (CountImageGroups(images) > 1) return ShowImageChoice(container, images, args->opts);
+        }
+        return ShowInspect(ReadImageHeader(std::move(container), image.view), image.view,
+                           args->opts);
+      });
+  inspect->add_flag("--json", args->opts.json, "machine-readable output (missing values null)");
+  inspect->add_option("IMAGE", args->image, "the image")->required();
 }
 
 }  // namespace imgmount

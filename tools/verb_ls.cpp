@@ -2,6 +2,7 @@
 // as one JSON document whose entries carry what `ls -l` shows.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <vector>
 
 #include "index/union/path_history.h"
@@ -9,6 +10,7 @@
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/listing_format.h"
 #include "tools/path_messages.h"
@@ -16,20 +18,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kLsHelp =
-    "usage: imgmount ls [-l] [-L] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]\n"
-    "List a directory of the image's root filesystem (default /), without mounting.\n"
-    "As ls(1), PATH naming a symlink is followed, but not with -l (unless -L or a final /).\n"
-    "  -l      long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)\n"
-    "  -L      show what symlinks lead to instead of the links (a dangling one is reported,\n"
-    "          listed with question marks, or as itself in JSON, and makes the exit status 1)\n"
-    "  -R      recurse into subdirectories\n"
-    "  -a      also list . and ..\n"
-    "  --json  one JSON object {\"path\", \"entries\": [...]}: per entry name, path (absolute in\n"
-    "          the image) and type; with -l also mode, permissions, nlink, uid, gid, size,\n"
-    "          mtime, mtime_nsec, target (symlinks) and rdev_major/rdev_minor (devices); with -R\n"
-    "          the entries of every directory below, in the order ls -R shows them\n";
 
 struct LsFlags {
   bool long_format = false;
@@ -216,51 +204,8 @@ void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown
   }
 }
 
-LsFlags ParseFlags(const std::vector<std::string>& args, ImageArgs& image,
-                   std::vector<std::string>& positional) {
-  LsFlags flags;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      flags.json = true;
-      continue;
-    }
-    if (arg.size() > 1 && arg[0] == '-' && arg[1] != '-') {
-      for (char c : arg.substr(1)) {
-        if (c == 'l') {
-          flags.long_format = true;
-        } else if (c == 'R') {
-          flags.recursive = true;
-        } else if (c == 'a') {
-          flags.all = true;
-        } else if (c == 'L') {
-          flags.dereference = true;
-        } else {
-          UsageError("ls", std::string("unknown option -") + c);
-        }
-      }
-      continue;
-    }
-    if (arg.starts_with("--")) UsageError("ls", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  return flags;
-}
-
-}  // namespace
-
-int RunLs(const std::vector<std::string>& args) {
-  if (AsksForHelp(args)) {
-    std::cout << kLsHelp << ImageOptionsHelp();
-    return 0;
-  }
-  ImageArgs image;
-  std::vector<std::string> positional;
-  LsFlags flags = ParseFlags(args, image, positional);
-  if (positional.empty() || positional.size() > 2) UsageError("ls", "expected IMAGE [PATH]");
-  image.image = positional[0];
-  std::string shown = positional.size() > 1 ? positional[1] : "/";
+// Lists `shown` (as the user named it) of the image `image` names.
+int Ls(ImageArgs image, const std::string& shown, const LsFlags& flags) {
   std::string path = AbsolutePath(shown);
   ImageView view = OpenImageFromArgs(image);
   const UnionTree& tree = *view.tree;
@@ -287,6 +232,38 @@ int RunLs(const std::vector<std::string>& args) {
   }
   if (json) json->Finish();
   return dereferencing.failed() ? 1 : 0;
+}
+
+}  // namespace
+
+void AddLsCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    std::string path = "/";
+    LsFlags flags;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* ls = cli.AddVerb(
+      {"ls",
+       "list a directory of the image's root filesystem",
+       {{"imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
+        "Without mounting. PATH defaults to /.",
+        GlobalUse::kImage}},
+      [&cli, args] { return Ls(cli.ImageOptions(args->image), args->path, args->flags); });
+  ls->add_flag("-l", args->flags.long_format,
+               "long listing (mode, links, uid, gid, size, mtime in UTC, symlink target)");
+  ls->add_flag("-L", args->flags.dereference,
+               "show what symlinks lead to instead of the links (a dangling one is reported, "
+               "listed with question marks, or as itself in JSON, and makes the exit status 1)");
+  ls->add_flag("-R", args->flags.recursive, "recurse into subdirectories");
+  ls->add_flag("-a", args->flags.all, "also list . and ..");
+  ls->add_flag("--json", args->flags.json,
+               "one JSON object {\"path\", \"entries\": [...]}: per entry name, path (absolute "
+               "in the image) and type; with -l also mode, permissions, nlink, uid, gid, size, "
+               "mtime, mtime_nsec, target (symlinks) and rdev_major/rdev_minor (devices); with -R "
+               "the entries of every directory below, in the order ls -R shows them");
+  ls->add_option("IMAGE", args->image, "the image")->required();
+  ls->add_option("PATH", args->path, "the directory or file to list (default /)");
 }
 
 }  // namespace imgmount

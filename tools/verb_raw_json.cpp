@@ -6,29 +6,19 @@
 // and one layer per diff_id with the layer file's size, as skopeo writes it.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
 #include "layers/image/json.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/inspect_verbs.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kConfigHelp =
-    "usage: imgmount config [OPTIONS] IMAGE\n"
-    "Write the image's config JSON to stdout exactly as stored (as `crane config`).\n";
-
-constexpr const char* kManifestHelp =
-    "usage: imgmount manifest [--index] [OPTIONS] IMAGE\n"
-    "Write the image manifest to stdout exactly as stored (as `crane manifest`): of the chosen\n"
-    "platform for a multi-platform image. A docker save of Docker <= 24 or a docker-archive has\n"
-    "none; for those it writes the manifest `skopeo inspect --raw docker-archive:FILE` makes.\n"
-    "  --index   the image index (manifest list) that lists the manifest instead (exit 3 if\n"
-    "            the image has none)\n";
 
 std::string ReadStored(const ImageFiles& files, const std::string& path) {
   return ReadAll(*files.Open(path), kMaxJsonBytes);
@@ -96,46 +86,45 @@ int ShowManifest(const ImageHeader& header, const ManifestOptions& opts) {
 
 namespace {
 
-// Parses the arguments of config (`manifest` false) or manifest and opens the image.
-ImageHeader ParseRawArgs(const std::vector<std::string>& args, const char* command,
-                         const char* help, ManifestOptions* manifest, bool* asked_help) {
-  ImageArgs image;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << help << ImageOptionsHelp();
-      *asked_help = true;
-      return {};
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (manifest != nullptr && arg == "--index") {
-      manifest->index = true;
-    } else if (arg.starts_with("-")) {
-      UsageError(command, "unknown option " + arg);
-    } else {
-      positional.push_back(arg);
-    }
-  }
-  if (positional.size() != 1) UsageError(command, "expected IMAGE");
-  image.image = positional[0];
+// Opens the image `image` names, manifests and config only.
+ImageHeader OpenHeader(ImageArgs image) {
   std::string file = PrepareImageArgs(image);
   return ReadImageHeader(OpenContainerOnly(file, image.view), image.view);
 }
 
 }  // namespace
 
-int RunConfig(const std::vector<std::string>& args) {
-  bool help = false;
-  ImageHeader header = ParseRawArgs(args, "config", kConfigHelp, nullptr, &help);
-  return help ? 0 : ShowConfig(header);
+void AddConfigCommand(CommandLine& cli) {
+  auto image = std::make_shared<std::string>();
+  CLI::App* config =
+      cli.AddVerb({"config",
+                   "write the image's config JSON exactly as stored",
+                   {{"imgmount config [OPTIONS] IMAGE"},
+                    "As `crane config`, to standard output.",
+                    GlobalUse::kImage}},
+                  [&cli, image] { return ShowConfig(OpenHeader(cli.ImageOptions(*image))); });
+  config->add_option("IMAGE", *image, "the image")->required();
 }
 
-int RunManifest(const std::vector<std::string>& args) {
-  bool help = false;
-  ManifestOptions opts;
-  ImageHeader header = ParseRawArgs(args, "manifest", kManifestHelp, &opts, &help);
-  return help ? 0 : ShowManifest(header, opts);
+void AddManifestCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    ManifestOptions opts;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* manifest = cli.AddVerb(
+      {"manifest",
+       "write the image manifest exactly as stored",
+       {{"imgmount manifest [--index] [OPTIONS] IMAGE"},
+        "As `crane manifest`, to standard output: of the chosen platform for a multi-platform\n"
+        "image. A docker save of Docker <= 24 or a docker-archive has none; for those it writes\n"
+        "the manifest `skopeo inspect --raw docker-archive:FILE` makes.",
+        GlobalUse::kImage}},
+      [&cli, args] { return ShowManifest(OpenHeader(cli.ImageOptions(args->image)), args->opts); });
+  manifest->add_flag("--index", args->opts.index,
+                     "the image index (manifest list) that lists the manifest instead (exit 3 if "
+                     "the image has none)");
+  manifest->add_option("IMAGE", args->image, "the image")->required();
 }
 
 }  // namespace imgmount

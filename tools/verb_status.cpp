@@ -11,34 +11,20 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "index/view/mount_status.h"
 #include "layers/base/error.h"
 #include "tools/bounded_getxattr.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/mount_table.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kStatusHelp =
-    "usage: imgmount status [--json] [MNT...]\n"
-    "List this machine's imgmount mounts (or only MNT): mountpoint, image (its absolute path,\n"
-    "\":TAG\" if one was chosen, \",upto=N\" if mounted with --upto: the mount's source in\n"
-    "/proc/mounts), layers indexed of all, and state: indexing N% (of the layers' bytes),\n"
-    "complete, failed: WHY (a layer that failed to index: paths that need it fail with EIO;\n"
-    "or a daemon that is gone), or unknown: WHY (another user's mount without allow_other, or\n"
-    "an older imgmount).\n"
-    "  --json  one JSON object: mounts, each with mountpoint, image (without upto), upto (N,\n"
-    "          or null for all layers), pid, state (indexing, complete, failed, unknown),\n"
-    "          percent, layers_indexed, layers_total, error (null unless failed or unknown)\n"
-    "          and layers (bottom first: layer, digest, state (queued, indexing, ready,\n"
-    "          failed), done and total bytes, error)\n"
-    "Exit status: 0 every mount listed is indexing or complete (or there is none), 1 one\n"
-    "failed or could not tell its state, 2 bad usage, 3 an MNT that is not an imgmount mount.\n";
 
 constexpr const char* kImgmountType = "fuse.imgmount";
 constexpr const char* kStatusAttribute = "user.imgmount.status";
@@ -239,24 +225,8 @@ void PrintJson(const std::vector<MountRow>& rows) {
   std::cout << JsonLine(buffer);
 }
 
-}  // namespace
-
-int RunStatus(const std::vector<std::string>& args) {
-  bool json = false;
-  std::vector<std::string> paths;
-  for (const std::string& arg : args) {
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kStatusHelp;
-      return 0;
-    }
-    if (arg == "--json") {
-      json = true;
-    } else if (arg.size() > 1 && arg[0] == '-') {
-      UsageError("status", "unknown option " + arg);
-    } else {
-      paths.push_back(arg);
-    }
-  }
+// Reports on `paths` (every imgmount mount if none); exit code 0 if all are fine, 1 if not.
+int Status(const std::vector<std::string>& paths, bool json) {
   std::vector<MountEntry> mounts = ImgmountMounts();
   if (!paths.empty()) {
     std::vector<MountEntry> chosen;
@@ -275,6 +245,36 @@ int RunStatus(const std::vector<std::string>& args) {
     PrintText(rows);
   }
   return all_fine ? 0 : 1;
+}
+
+}  // namespace
+
+void AddStatusCommand(CommandLine& cli) {
+  struct Args {
+    std::vector<std::string> paths;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* status = cli.AddVerb(
+      {"status",
+       "list the imgmount mounts here and how their indexing stands",
+       {{"imgmount status [--json] [MNT...]"},
+        "For each mount (or only MNT): mountpoint, image (its absolute path, \":TAG\" if one was\n"
+        "chosen, \",upto=N\" if mounted with --upto: the mount's source in /proc/mounts), layers\n"
+        "indexed of all, and state: indexing N% (of the layers' bytes), complete, failed: WHY (a\n"
+        "layer that failed to index: paths that need it fail with EIO; or a daemon that is gone),\n"
+        "or unknown: WHY (another user's mount without allow_other, or an older imgmount).\n"
+        "Exit status: 0 every mount listed is indexing or complete (or there is none), 1 one\n"
+        "failed or could not tell its state, 2 bad usage, 3 an MNT that is not an imgmount mount.",
+        GlobalUse::kNone}},
+      [args] { return Status(args->paths, args->json); });
+  status->add_flag("--json", args->json,
+                   "one JSON object: mounts, each with mountpoint, image (without upto), upto (N, "
+                   "or null for all layers), pid, state (indexing, complete, failed, unknown), "
+                   "percent, layers_indexed, layers_total, error (null unless failed or unknown) "
+                   "and layers (bottom first: layer, digest, state (queued, indexing, ready, "
+                   "failed), done and total bytes, error)");
+  status->add_option("MNT", args->paths, "mountpoints to report on (default: every one)");
 }
 
 }  // namespace imgmount

@@ -10,6 +10,7 @@
 
 #include <cstdio>
 #include <iostream>
+#include <memory>
 #include <optional>
 
 #include "layers/base/digest.h"
@@ -19,20 +20,12 @@
 #include "layers/source/source_digest.h"
 #include "layers/stream/decode_pass.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/verbs.h"
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kVerifyHelp =
-    "usage: imgmount verify [--json] [OPTIONS] IMAGE\n"
-    "Check every digest of the image (manifest, config, layer blobs, diff_ids) by reading all\n"
-    "of it. Prints one line per check; exits 0 if all match, 1 if any does not.\n"
-    "  --json  one JSON object: image, ok (all match), mismatches and checks, each with what\n"
-    "          (manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and\n"
-    "          config), path, expected and computed digests, and ok (null: no digest stated);\n"
-    "          a manifest or config that does not match stops it: error, and no checks\n";
 
 // The digest of `source` with the hash function `stated` names (SHA-256 if none).
 std::string DigestOfSource(const ByteSource& source, const std::string& stated) {
@@ -202,29 +195,11 @@ int ReportUndecodableArchive(const std::string& file, const std::string& error, 
   return 1;
 }
 
-}  // namespace
-
-int RunVerify(const std::vector<std::string>& args) {
-  ImageArgs image;
-  bool json = false;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kVerifyHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      json = true;
-      continue;
-    }
-    if (arg.size() > 1 && arg[0] == '-') UsageError("verify", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  if (positional.size() != 1) UsageError("verify", "expected IMAGE");
-  auto [file, tag] = SplitImageArgument(positional[0]);
-  if (!tag.empty()) image.view.selector.name = tag;
+// Verifies the image `image` names; exit code 0 if every digest matches, 1 if not.
+int Verify(ImageArgs image, bool json) {
+  std::string file = ChooseImage(image);
+  if (image.view.upto != 0)
+    UsageError("verify", "--upto does not go with verify: it checks every layer");
   std::unique_ptr<ImageFiles> files;
   try {
     files = OpenImageFiles(file);
@@ -282,6 +257,34 @@ int RunVerify(const std::vector<std::string>& args) {
     return 1;
   }
   return 0;
+}
+
+}  // namespace
+
+void AddVerifyCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* verify = cli.AddVerb(
+      {"verify",
+       "check every digest of the image: manifest, config, layers, diff_ids",
+       {{"imgmount verify [--json] [OPTIONS] IMAGE"},
+        "Reads all of the image. Prints one line per check; exits 0 if all match, 1 if any does\n"
+        "not.",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        return Verify(image, args->json);
+      });
+  verify->add_flag("--json", args->json,
+                   "one JSON object: image, ok (all match), mismatches and checks, each with what "
+                   "(manifest, config, blob, diff_id), layer (1 = bottom; null for manifest and "
+                   "config), path, expected and computed digests, and ok (null: no digest "
+                   "stated); a manifest or config that does not match stops it: error, and no "
+                   "checks");
+  verify->add_option("IMAGE", args->image, "the image")->required();
 }
 
 }  // namespace imgmount

@@ -2,12 +2,14 @@
 // as text or as one JSON document.
 #include <cstdio>
 #include <iostream>
+#include <memory>
 
 #include "index/union/path_history.h"
 #include "index/union/path_resolver.h"
 #include "layers/base/error.h"
 #include "layers/base/member_path.h"
 #include "tools/cli_common.h"
+#include "tools/command_line.h"
 #include "tools/json_output.h"
 #include "tools/layer_summary.h"
 #include "tools/path_messages.h"
@@ -15,18 +17,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kWhichHelp =
-    "usage: imgmount which [--json] [OPTIONS] IMAGE PATH\n"
-    "Name the layer that supplies PATH and list what every layer did to it: added or replaced\n"
-    "it, deleted it, or hid it by changing a parent. Symlinks on the way to PATH are followed\n"
-    "as the kernel would inside the image (and named); PATH itself, if a symlink, is not.\n"
-    "  --json  one JSON object: path, present, implied (a directory only implied by the paths\n"
-    "          below it), supplier (the supplying event, or null) and events, each with layer\n"
-    "          (1 = bottom), digest, created_by, action (added, whiteout, parent_deleted,\n"
-    "          parent_opaque, parent_replaced), type, detail and supplies; then\n"
-    "          requested (PATH as given) and via (the symlinks followed: link, target)\n"
-    "Exits 0 if PATH is in the image, 3 if it is not.\n";
 
 std::string Describe(const PathEvent& e) {
   switch (e.kind) {
@@ -177,39 +167,19 @@ void PrintText(const WhichReport& r) {
   }
 }
 
-}  // namespace
-
-int RunWhich(const std::vector<std::string>& args) {
-  ImageArgs image;
-  bool json = false;
-  std::vector<std::string> positional;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "-h" || arg == "--help") {
-      std::cout << kWhichHelp << ImageOptionsHelp();
-      return 0;
-    }
-    if (TakeImageOption(args, i, image)) continue;
-    if (arg == "--json") {
-      json = true;
-      continue;
-    }
-    if (arg.size() > 1 && arg[0] == '-') UsageError("which", "unknown option " + arg);
-    positional.push_back(arg);
-  }
-  if (positional.size() != 2) UsageError("which", "expected IMAGE PATH");
-  image.image = positional[0];
-  if (!CleanMemberPath(positional[1])) UsageError("which", "invalid path " + positional[1]);
+// Reports on `shown` of the image `image` names; exit code 0 if present, 3 if not.
+int Which(ImageArgs image, const std::string& shown, bool json) {
+  if (!CleanMemberPath(shown)) UsageError("which", "invalid path " + shown);
   ImageView view = OpenImageFromArgs(image);
   WhichReport report;
-  report.requested = ImagePath(positional[1]);
+  report.requested = ImagePath(shown);
   // Its directories resolved as the kernel would, itself not followed (a missing part and
   // what follows it joined lexically, as realpath -m does).
   ResolvedPath resolved;
   try {
-    resolved = ResolveTraced(*view.tree, positional[1], false, false);
+    resolved = ResolveTraced(*view.tree, shown, false, false);
   } catch (const Error& e) {
-    ThrowPathError("which", image.image, positional[1], e);  // too many levels of links
+    ThrowPathError("which", image.image, shown, e);  // too many levels of links
   }
   report.via = std::move(resolved.links);
   report.path = resolved.path;
@@ -224,6 +194,39 @@ int RunWhich(const std::vector<std::string>& args) {
     PrintText(report);
   }
   return report.present ? 0 : ExitCodeFor(ErrorKind::kNotFound);
+}
+
+}  // namespace
+
+void AddWhichCommand(CommandLine& cli) {
+  struct Args {
+    std::string image;
+    std::string path;
+    bool json = false;
+  };
+  auto args = std::make_shared<Args>();
+  CLI::App* which = cli.AddVerb(
+      {"which",
+       "name the layer that supplies a path and what every layer did to it",
+       {{"imgmount which [--json] [OPTIONS] IMAGE PATH"},
+        "Lists what every layer did to PATH: added or replaced it, deleted it, or hid it by\n"
+        "changing a parent. Symlinks on the way to PATH are followed as the kernel would inside\n"
+        "the image (and named); PATH itself, if a symlink, is not.\n"
+        "Exits 0 if PATH is in the image, 3 if it is not.",
+        GlobalUse::kImage}},
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        return Which(image, args->path, args->json);
+      });
+  which->add_flag(
+      "--json", args->json,
+      "one JSON object: path, present, implied (a directory only implied by the paths "
+      "below it), supplier (the supplying event, or null) and events, each with layer "
+      "(1 = bottom), digest, created_by, action (added, whiteout, parent_deleted, "
+      "parent_opaque, parent_replaced), type, detail and supplies; then requested (PATH as "
+      "given) and via (the symlinks followed: link, target)");
+  which->add_option("IMAGE", args->image, "the image")->required();
+  which->add_option("PATH", args->path, "the path in the image")->required();
 }
 
 }  // namespace imgmount

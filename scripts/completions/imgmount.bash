@@ -10,8 +10,9 @@ _imgmount_command_options() {
   case "$1" in
     ls) echo "-l -L -R -a --json" ;;
     inspect | verify | which) echo "--json" ;;
-    history) echo "--no-trunc --human=false --json" ;;
-    images) echo "--json --no-trunc" ;;
+    history) echo "--no-trunc -H --human --human=false --json" ;;
+    images) echo "--json --no-trunc -H --human --human=false" ;;
+    manifest) echo "--index" ;;
     diff) echo "--json --stat --config --ignore-mtime" ;;
     mount) echo "--wait -f --foreground -d --debug -o -u -z -V --version" ;;
     cache) echo "ls gc clear --cache-dir --json --days" ;;

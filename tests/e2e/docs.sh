@@ -29,9 +29,9 @@ commands=$("$IMGMOUNT" --help | awk '/^[A-Za-z ]*[Cc]ommands:?$/ { on = 1; next 
 for must in ls cat inspect export verify which diff cache status help; do
   grep -qx "$must" <<< "$commands" || fail "imgmount --help does not list '$must'"
 done
-# options_of COMMAND: every option its --help names.
+# options_of COMMAND: every option its --help lists in its option columns ("  -H,--human ...").
 options_of() {
-  "$IMGMOUNT" "$1" --help | grep -oE '(^|[ ,\[])--?[A-Za-z][A-Za-z-]*' | sed 's/^[ ,\[]//' |
+  "$IMGMOUNT" "$1" --help | grep -E '^  -' | awk '{print $1}' | tr ',' '\n' | grep -E '^-' |
     sort -u
 }
 
