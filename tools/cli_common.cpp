@@ -10,7 +10,9 @@
 #include <mutex>
 
 #include "index/cache/cache_dir.h"
+#include "index/view/lazy_image.h"
 #include "layers/base/error.h"
+#include "tools/verb_progress.h"
 
 namespace imgmount {
 
@@ -60,15 +62,11 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
 }
 
 void PrintWarning(const std::string& message) {
-  static std::mutex mutex;
-  std::lock_guard lock(mutex);
-  std::fprintf(stderr, "imgmount: warning: %s\n", message.c_str());
+  WriteStderrLine("imgmount: warning: " + message);
 }
 
 void PrintNote(const std::string& message) {
-  static std::mutex mutex;
-  std::lock_guard lock(mutex);
-  std::fprintf(stderr, "imgmount: %s\n", message.c_str());
+  WriteStderrLine("imgmount: " + message);
 }
 
 std::string CacheDirFromArgs(const ImageArgs& args) {
@@ -102,7 +100,9 @@ std::string PrepareImageArgs(ImageArgs& args) {
 
 ImageView OpenImageFromArgs(ImageArgs& args) {
   std::string file = PrepareImageArgs(args);
-  return OpenImageView(file, args.view);
+  std::shared_ptr<LazyImage> image = LazyImage::Open(file, args.view);
+  WatchIndexing(*image, !args.quiet && ::isatty(STDERR_FILENO));
+  return ViewOf(*image);
 }
 
 void DieOfClosedPipes() {

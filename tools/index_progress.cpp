@@ -15,6 +15,16 @@ constexpr const char* kStateLetters = "qirf";  // queued, indexing, ready, faile
 
 }  // namespace
 
+std::vector<std::string> LayerLabels(const LazyImage& image) {
+  std::vector<std::string> labels;
+  for (uint32_t i = 0; i < image.layer_count(); ++i) {
+    const LayerBlob& blob = image.image().layers[i];
+    std::string id = blob.digest.empty() ? blob.diff_id : blob.digest;
+    labels.push_back("layer " + std::to_string(i + 1) + " (" + id + ")");
+  }
+  return labels;
+}
+
 std::string EncodeProgress(const std::vector<LayerProgress>& layers) {
   std::string out;
   for (const LayerProgress& layer : layers) {
@@ -71,6 +81,13 @@ size_t TerminalWidth(std::FILE* out) {
   struct winsize size {};
   if (::ioctl(::fileno(out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0) return size.ws_col;
   return kDefaultTerminalWidth;
+}
+
+void ProgressDisplay::Clear() {
+  if (lines_shown_ == 0) return;
+  std::fprintf(out_, "\033[%zuA\r\033[J", lines_shown_);
+  lines_shown_ = 0;
+  std::fflush(out_);
 }
 
 void ProgressDisplay::Show(const std::vector<LayerProgress>& layers) {

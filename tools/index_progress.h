@@ -20,6 +20,9 @@ std::string EncodeProgress(const std::vector<LayerProgress>& layers);
 /// The layers of a progress report's `text`, or nullopt if it is not one.
 std::optional<std::vector<LayerProgress>> DecodeProgress(const std::string& text);
 
+/// "layer N (DIGEST)" for every layer position of `image` in use, for progress displays.
+std::vector<std::string> LayerLabels(const LazyImage& image);
+
 /// Picks out, from successive reports, the layer failures not seen before.
 class FailureTracker {
  public:
@@ -50,6 +53,8 @@ class ProgressDisplay {
   void Show(const std::vector<LayerProgress>& layers);
   /// Makes the next Show draw below what was printed since the last one, not over it.
   void Restart() { lines_shown_ = 0; }
+  /// Erases the lines the last Show drew (none after a Restart).
+  void Clear();
 
  private:
   std::FILE* out_;

@@ -34,17 +34,6 @@
 namespace imgmount {
 namespace {
 
-// "layer N (sha256:..)" for every layer position in use.
-std::vector<std::string> LayerLabels(const LazyImage& image) {
-  std::vector<std::string> labels;
-  for (uint32_t i = 0; i < image.layer_count(); ++i) {
-    const LayerBlob& blob = image.image().layers[i];
-    std::string id = blob.digest.empty() ? blob.diff_id : blob.digest;
-    labels.push_back("layer " + std::to_string(i + 1) + " (" + id + ")");
-  }
-  return labels;
-}
-
 // The image as the mount was asked for: `file` made absolute, and ":NAME" if one was chosen.
 std::string ImageName(const std::string& file, const ImageArgs& args) {
   const std::string& name = args.view.selector.name;

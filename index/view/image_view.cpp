@@ -5,12 +5,15 @@
 namespace imgmount {
 
 ImageView OpenImageView(const std::string& path, const ViewOptions& options) {
-  std::shared_ptr<LazyImage> lazy = LazyImage::Open(path, options);
+  return ViewOf(*LazyImage::Open(path, options));
+}
+
+ImageView ViewOf(const LazyImage& lazy) {
   ImageView view;
-  view.tree = lazy->WaitTree();
+  view.tree = lazy.WaitTree();
   view.layers = view.tree->layers();
-  view.image = lazy->image();
-  view.files = lazy->files();
+  view.image = lazy.image();
+  view.files = lazy.files();
   return view;
 }
 

@@ -14,6 +14,8 @@
 
 namespace imgmount {
 
+class LazyImage;
+
 /// An opened image: what was read, and the union view over it.
 struct ImageView {
   std::shared_ptr<ImageFiles> files;
@@ -25,5 +27,9 @@ struct ImageView {
 
 /// Opens `path` and builds its union view. Throws Error.
 ImageView OpenImageView(const std::string& path, const ViewOptions& options);
+
+/// The view of an image being opened: waits for its union tree (throws the error of a layer
+/// that failed).
+ImageView ViewOf(const LazyImage& lazy);
 
 }  // namespace imgmount

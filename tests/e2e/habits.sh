@@ -294,4 +294,23 @@ unmount_image "$mnt"
 [ -s "$WORK/notty.err" ] && fail "progress with stderr not a terminal: $(cat -v "$WORK/notty.err")"
 [ -s "$WORK/tty-notty.out" ] && fail "output with stderr not a terminal: $(cat -v "$WORK/tty-notty.out")"
 say "ok: nothing on stderr when it is not a terminal"
+# A verb that has to index (a cold ls of a layer that takes seconds) shows the same progress on
+# a terminal once it waits over half a second, within the width, and erases it before its output;
+# with stderr not a terminal, nothing.
+mkdir -p "$WORK/slow"
+truncate -s 2G "$WORK/slow/zeros.bin"
+tar --format=pax -C "$WORK/slow" -cf - zeros.bin | igzip -1 -c > "$WORK/slow.tar.gz"
+"$FIXTURE" wrap oci-dir "$WORK/slow-image" "$WORK/slow.tar.gz" > /dev/null
+script -qec "stty cols 40 rows 30; $IMGMOUNT ls --no-cache $WORK/slow-image /" /dev/null \
+  > "$WORK/tty-ls.out" || fail "ls on a terminal: $(cat -v "$WORK/tty-ls.out")"
+wide=$(too_wide "$WORK/tty-ls.out" 40)
+[ -z "$wide" ] || fail "ls progress wider than 40 columns: $wide"
+grep -aq "layer 1 .*%" "$WORK/tty-ls.out" || fail "ls shows no progress: $(cat -v "$WORK/tty-ls.out")"
+# What stays on the screen: the progress erased ("ESC[nA" up, "ESC[J" clear), then the listing.
+grep -aq $'\e\[J'"zeros.bin" "$WORK/tty-ls.out" ||
+  fail "ls does not erase its progress before the listing: $(tail -c 300 "$WORK/tty-ls.out" | cat -v)"
+script -qec "$IMGMOUNT ls --no-cache $WORK/slow-image / 2> $WORK/ls-notty.err" /dev/null \
+  > /dev/null || fail "ls with stderr not a terminal"
+[ -s "$WORK/ls-notty.err" ] && fail "ls progress with stderr not a terminal: $(cat -v "$WORK/ls-notty.err")"
+say "ok: a verb that indexes shows its progress on a terminal and erases it"
 finish
