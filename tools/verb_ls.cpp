@@ -246,8 +246,9 @@ void AddLsCommand(CommandLine& cli) {
   CLI::App* ls = cli.AddVerb(
       {"ls",
        "list a directory of the image's root filesystem",
-       {{"imgmount ls [-l] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
-        "Without mounting. PATH defaults to /.",
+       {{"imgmount ls [-l] [-L] [-R] [-a] [--json] [OPTIONS] IMAGE [PATH]"},
+        "Without mounting. PATH defaults to /. As ls(1), PATH naming a symlink is followed,\n"
+        "but not with -l (unless -L or a final /).",
         GlobalUse::kImage}},
       [&cli, args] { return Ls(cli.ImageOptions(args->image), args->path, args->flags); });
   ls->add_flag("-l", args->flags.long_format,
