@@ -1,11 +1,12 @@
 // The registry client: the OCI distribution API over libcurl.
 //
 // Requests. A manifest is fetched with GET /v2/<repo>/manifests/<tag|digest> and an Accept list
-// of the OCI and Docker v2 media types (index, manifest list, image manifest); a blob with
-// GET /v2/<repo>/blobs/<digest>, whole (small JSON documents, checked against their digest) or
-// a range of it (`Range: bytes=a-b`; a server that answers 200 instead of 206 is read up to the
-// range's end and cut off). A manifest is checked against the digest of the reference when it
-// names one, else against the Docker-Content-Digest the registry announces.
+// of the OCI and Docker v2 media types (index, manifest list, image manifest), at most 4 MiB; a
+// blob's size with HEAD /v2/<repo>/blobs/<digest> and its bytes by ranges (`Range: bytes=a-b`;
+// a server that answers 200 instead of 206 is read up to the range's end and cut off; the
+// reader checks a config against its digest, the indexing pass a layer). A manifest is checked
+// against the digest of the reference when it names one, else against the Docker-Content-Digest
+// the registry announces (a registry that announces none leaves nothing to check it against).
 //
 // Transport. HTTPS verified against the system CAs; plain HTTP only for localhost and
 // 127.0.0.0/8, and redirects keep to the same protocols. Connections are kept in a pool of curl
@@ -281,21 +282,6 @@ uint64_t RegistryClient::BlobSize(const std::string& digest) const {
     ThrowBadImage(reference_.given + ": " + request.what + ": the registry states no size");
   }
   return static_cast<uint64_t>(r.content_length);
-}
-
-std::string RegistryClient::GetBlob(const std::string& digest, uint64_t limit) const {
-  RegistryRequest request;
-  request.path = "blobs/" + digest;
-  request.limit = limit;
-  request.what = "blob " + digest;
-  RegistryResponse r = Perform(request);
-  std::string got = DigestOf(r.body, AlgorithmOf(digest));
-  if (got != digest) {
-    throw Error(
-        ErrorKind::kIntegrity, EIO,
-        reference_.given + ": " + request.what + ": the registry served bytes of digest " + got);
-  }
-  return std::move(r.body);
 }
 
 std::string RegistryClient::GetBlobRange(const std::string& digest, uint64_t offset,

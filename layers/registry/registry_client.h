@@ -52,9 +52,6 @@ class RegistryClient {
   /// The size of blob `digest` (HEAD /v2/<repo>/blobs/<digest>). Throws kNotFound if unknown.
   uint64_t BlobSize(const std::string& digest) const;
 
-  /// The whole blob `digest`, at most `limit` bytes, checked against its digest.
-  std::string GetBlob(const std::string& digest, uint64_t limit) const;
-
   /// Bytes [offset, offset + length) of blob `digest` (a ranged GET; a server that ignores the
   /// range and sends the whole blob is handled). Returns fewer bytes only at the blob's end.
   std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length) const;
