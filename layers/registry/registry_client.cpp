@@ -33,6 +33,7 @@
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
+#include "layers/registry/curl_library.h"
 #include "layers/registry/registry_exchange.h"
 
 namespace imgmount {
@@ -46,11 +47,6 @@ constexpr const char* kManifestAccept =
     "application/vnd.docker.distribution.manifest.list.v2+json, "
     "application/vnd.oci.image.manifest.v1+json, "
     "application/vnd.docker.distribution.manifest.v2+json";
-
-void InitCurlOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
 
 std::string DigestOf(const std::string& bytes, DigestAlgorithm algorithm) {
   Hasher hasher(algorithm);
@@ -72,11 +68,11 @@ bool HeaderIs(const std::string& line, const char* name) {
 }  // namespace
 
 RegistryClient::RegistryClient(ImageReference reference) : reference_(std::move(reference)) {
-  InitCurlOnce();
+  Curl();  // loaded now, so that a missing libcurl is said before any work
 }
 
 RegistryClient::~RegistryClient() {
-  for (CURL* curl : idle_) curl_easy_cleanup(curl);
+  for (CURL* curl : idle_) Curl().easy_cleanup(curl);
 }
 
 CURL* RegistryClient::TakeHandle() const {
@@ -85,11 +81,11 @@ CURL* RegistryClient::TakeHandle() const {
     if (!idle_.empty()) {
       CURL* curl = idle_.back();
       idle_.pop_back();
-      curl_easy_reset(curl);
+      Curl().easy_reset(curl);
       return curl;
     }
   }
-  CURL* curl = curl_easy_init();
+  CURL* curl = Curl().easy_init();
   if (curl == nullptr) throw Error(ErrorKind::kInternal, ENOMEM, "cannot start libcurl");
   return curl;
 }
@@ -153,41 +149,41 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const RegistryRequest& 
   char error[CURL_ERROR_SIZE] = {};
   std::string url = Url(request.path);
   const char* protocols = reference_.PlainHttp() ? "http,https" : "https";
-  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  curl_easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
-  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_USERAGENT, "imgmount");
-  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
-  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
-  curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
-  curl_easy_setopt(curl, CURLOPT_WRITEDATA, &response);
-  if (request.head) curl_easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  Curl().easy_setopt(curl, CURLOPT_URL, url.c_str());
+  Curl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
+  Curl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  Curl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  Curl().easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  Curl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+  Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
+  Curl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  Curl().easy_setopt(curl, CURLOPT_USERAGENT, "imgmount");
+  Curl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  Curl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  Curl().easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  Curl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  Curl().easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  if (request.head) Curl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_slist* headers = nullptr;
-  if (request.manifest) headers = curl_slist_append(headers, kManifestAccept);
+  if (request.manifest) headers = Curl().slist_append(headers, kManifestAccept);
   std::string range;
   response.keep = request.limit;
   if (request.range) {
     auto [offset, length] = *request.range;
     range = std::to_string(offset) + "-" + std::to_string(offset + length - 1);
-    curl_easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+    Curl().easy_setopt(curl, CURLOPT_RANGE, range.c_str());
     response.keep = length;
     response.range_offset = offset;
   }
-  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-  response.code = curl_easy_perform(curl);
-  curl_slist_free_all(headers);
-  curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  Curl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  response.code = Curl().easy_perform(curl);
+  Curl().slist_free_all(headers);
+  Curl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
   curl_off_t length = -1;
-  curl_easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  Curl().easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   response.content_length = length;
-  response.curl_error = error[0] != '\0' ? error : curl_easy_strerror(response.code);
+  response.curl_error = error[0] != '\0' ? error : Curl().easy_strerror(response.code);
   return response;
 }
 
@@ -208,7 +204,7 @@ RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
     try {
       response = PerformOnce(curl, request);
     } catch (...) {
-      curl_easy_cleanup(curl);
+      Curl().easy_cleanup(curl);
       throw;
     }
     ReturnHandle(curl);
