@@ -8,11 +8,15 @@ packages=(
   # build
   cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   rapidjson-dev libssl-dev catch2 clang-format git libcli11-dev
+  # registry references (issue 17): the HTTP client of layers/registry/
+  libcurl4-openssl-dev
   # fuzzing (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests: real image tools and the oracle, xattr/capability tools, compressors
   umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
   util-linux diffutils findutils python3
+  # the registry the registry tests push to and read from (distribution 2.8)
+  docker-registry
   # tests of the man page and the shell completions
   man-db groff-base zsh
   # benchmark peers and data generation

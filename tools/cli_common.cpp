@@ -17,6 +17,8 @@
 namespace imgmount {
 
 ImageArgument SplitImageArgument(const std::string& argument) {
+  // A registry reference carries its tag itself (and "docker" is no archive of it).
+  if (argument.starts_with("docker://")) return {argument, ""};
   struct stat st {};
   if (::stat(argument.c_str(), &st) == 0) return {argument, ""};
   // "x.tar:app:2" names image "app:2" of x.tar: the file is the shortest existing prefix.

@@ -11,6 +11,7 @@
 #include "index/layer/tar_indexer.h"
 #include "layers/base/error.h"
 #include "layers/image/tar_files.h"
+#include "layers/registry/image_reference.h"
 #include "layers/source/basic_sources.h"
 
 namespace imgmount {
@@ -45,6 +46,8 @@ std::string FileIdentity(const struct stat& st) {
 }  // namespace
 
 BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
+  // A registry image has no local file: nothing may be keyed by a path that merely looks alike.
+  if (files.Kind() == "registry") return {};
   bool directory = files.Kind() == "directory";
   std::string file = directory ? image + "/" + blob.path : image;
   struct stat st {};
@@ -91,7 +94,7 @@ class ProgressSource final : public ByteSource {
 
 std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::string& image,
                                           IndexCache* cache, const ViewOptions& options) {
-  if (cache == nullptr) return OpenImageFiles(path);
+  if (cache == nullptr || RegistryReferenceOf(path)) return OpenImageFiles(path);
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);
   struct stat st {};

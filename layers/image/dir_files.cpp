@@ -8,6 +8,7 @@
 
 #include "layers/base/error.h"
 #include "layers/image/image_files.h"
+#include "layers/image/registry_files.h"
 #include "layers/image/tar_files.h"
 #include "layers/source/basic_sources.h"
 
@@ -54,6 +55,7 @@ class DirFiles final : public ImageFiles {
 }  // namespace
 
 std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path) {
+  if (auto reference = RegistryReferenceOf(path)) return OpenRegistryFiles(*reference);
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);
   struct stat st {};

@@ -26,11 +26,12 @@ class ImageFiles {
   /// The container as named on the command line, for messages.
   virtual const std::string& name() const = 0;
 
-  /// "directory", "tar", "gzip-compressed tar" or "zstd-compressed tar".
+  /// "directory", "tar", "gzip-compressed tar", "zstd-compressed tar" or "registry".
   virtual std::string Kind() const = 0;
 };
 
-/// Opens `path` as a directory container or a (possibly gzip/zstd compressed) tar container.
+/// Opens `path` as a directory container or a (possibly gzip/zstd compressed) tar container, or
+/// as a registry image when it is a registry reference (registry_files.h).
 std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path);
 
 }  // namespace imgmount

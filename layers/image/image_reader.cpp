@@ -172,6 +172,7 @@ std::string FormatName(const ImageFiles& files, bool docker, const std::vector<I
     }
     return "docker-archive (skopeo/podman)";
   }
+  if (files.Kind() == "registry") return "OCI distribution API";
   return files.Kind() == "directory" ? "OCI layout" : "OCI archive";
 }
 

@@ -11,10 +11,15 @@ WORK=$(mktemp -d "${TMPDIR:-/tmp}/imgmount-e2e.XXXXXX")
 # Index cache entries of a test stay in its scratch directory.
 export XDG_CACHE_HOME="$WORK/cache"
 MOUNTS=()
+# Background servers a test starts (e.g. a registry): killed by cleanup, even on failure.
+SERVER_PIDS=()
 FAILURES=0
 
 cleanup() {
-  local m
+  local m p
+  for p in "${SERVER_PIDS[@]+"${SERVER_PIDS[@]}"}"; do
+    kill "$p" 2>/dev/null && wait "$p" 2>/dev/null || true
+  done
   for m in "${MOUNTS[@]+"${MOUNTS[@]}"}"; do
     if grep -q " $m fuse" /proc/self/mounts 2>/dev/null; then
       umount -l "$m" 2>/dev/null || fusermount3 -u -z "$m" 2>/dev/null || true

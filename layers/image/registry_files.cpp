@@ -1,0 +1,112 @@
+// RegistryFiles: the OCI layout view of a registry image. index.json is made here from the
+// document the reference names; every other document is fetched when the OCI reader opens its
+// blob path. A digest the registry knows as a blob (HEAD /v2/<repo>/blobs/<digest>) becomes a
+// RemoteBlobSource (ranged reads; the reader checks a config against its digest, the indexing
+// pass a layer); one it does not know as a blob is asked for as a manifest (nested manifests of
+// an index live there), fetched whole, checked against the digest and kept in memory.
+#include "layers/image/registry_files.h"
+
+#include <map>
+#include <mutex>
+
+#include "layers/base/digest.h"
+#include "layers/base/error.h"
+#include "layers/registry/registry_client.h"
+#include "layers/registry/remote_blob_source.h"
+#include "layers/source/basic_sources.h"
+
+namespace imgmount {
+namespace {
+
+constexpr const char* kOciLayout = R"({"imageLayoutVersion":"1.0.0"})";
+
+bool IsReadableManifestType(const std::string& type) {
+  return type == "application/vnd.oci.image.index.v1+json" ||
+         type == "application/vnd.docker.distribution.manifest.list.v2+json" ||
+         type == "application/vnd.oci.image.manifest.v1+json" ||
+         type == "application/vnd.docker.distribution.manifest.v2+json";
+}
+
+class RegistryFiles final : public ImageFiles {
+ public:
+  explicit RegistryFiles(const ImageReference& reference)
+      : client_(std::make_shared<RegistryClient>(reference)), name_(reference.given) {
+    FetchedDocument top = client_->GetManifest(reference.ManifestRef());
+    if (!IsReadableManifestType(top.media_type)) {
+      ThrowBadImage(name_ + ": the registry serves the manifest as \"" + top.media_type +
+                    "\", not an OCI or Docker v2 manifest or index");
+    }
+    // The media type is one of four constants, the digest computed here and the tag checked
+    // against the reference grammar: nothing in this JSON needs escaping.
+    std::string ref_name =
+        reference.tag.empty()
+            ? ""
+            : R"(,"annotations":{"org.opencontainers.image.ref.name":")" + reference.tag + R"("})";
+    index_json_ = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)"
+                  R"("manifests":[{"mediaType":")" +
+                  top.media_type + R"(","digest":")" + top.digest + R"(","size":)" +
+                  std::to_string(top.bytes.size()) + ref_name + "}]}";
+    documents_.emplace(top.digest, std::move(top.bytes));
+  }
+
+  SourcePtr Open(const std::string& path) const override {
+    if (path == "oci-layout") return std::make_shared<MemorySource>(kOciLayout, name_ + ":" + path);
+    if (path == "index.json")
+      return std::make_shared<MemorySource>(index_json_, name_ + ":" + path);
+    std::optional<std::string> digest = DigestFromBlobPath(path);
+    if (!digest) {
+      throw Error(ErrorKind::kNotFound, ENOENT,
+                  name_ + ": " + path + ": no such file in a registry image");
+    }
+    if (auto known = Document(*digest)) return *known;
+    uint64_t size = 0;
+    try {
+      size = client_->BlobSize(*digest);
+    } catch (const Error& e) {
+      if (e.kind() != ErrorKind::kNotFound) throw;
+      FetchedDocument doc = client_->GetManifest(*digest);
+      std::lock_guard lock(mu_);
+      documents_.emplace(*digest, std::move(doc.bytes));
+      return std::make_shared<MemorySource>(documents_.at(*digest), name_ + ":" + path);
+    }
+    return std::make_shared<RemoteBlobSource>(client_, *digest, size);
+  }
+
+  bool Exists(const std::string& path) const override {
+    if (path == "oci-layout" || path == "index.json") return true;
+    if (!DigestFromBlobPath(path)) return false;
+    try {
+      Open(path);
+      return true;
+    } catch (const Error& e) {
+      if (e.kind() == ErrorKind::kNotFound) return false;
+      throw;
+    }
+  }
+
+  const std::string& name() const override { return name_; }
+  std::string Kind() const override { return "registry"; }
+
+ private:
+  std::optional<SourcePtr> Document(const std::string& digest) const {
+    std::lock_guard lock(mu_);
+    auto it = documents_.find(digest);
+    if (it == documents_.end()) return std::nullopt;
+    return std::make_shared<MemorySource>(it->second, name_ + ":blob " + digest);
+  }
+
+  std::shared_ptr<const RegistryClient> client_;
+  std::string name_;
+  std::string index_json_;
+  mutable std::mutex mu_;
+  /// Manifests and indexes fetched, by digest (checked against it).
+  mutable std::map<std::string, std::string> documents_;
+};
+
+}  // namespace
+
+std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference) {
+  return std::make_unique<RegistryFiles>(reference);
+}
+
+}  // namespace imgmount

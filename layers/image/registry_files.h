@@ -1,0 +1,19 @@
+// A registry image presented as the files of an OCI layout, so that the OCI reader reads it as
+// it reads a layout directory.
+#pragma once
+
+#include <memory>
+
+#include "layers/image/image_files.h"
+#include "layers/registry/image_reference.h"
+
+namespace imgmount {
+
+/// Fetches the manifest (or index) `reference` names and presents the image as an OCI layout:
+/// "oci-layout", an "index.json" with one descriptor (that document's media type, digest and
+/// size, the tag as its ref name) and "blobs/<alg>/<hex>" fetched on Open: manifests and
+/// indexes whole and checked against their digest, other blobs as ranged reads. Kind()
+/// is "registry", name() the reference as given. Throws Error (see registry_client.h).
+std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference);
+
+}  // namespace imgmount

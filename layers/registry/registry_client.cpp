@@ -1,0 +1,295 @@
+// The registry client: the OCI distribution API over libcurl.
+//
+// Requests. A manifest is fetched with GET /v2/<repo>/manifests/<tag|digest> and an Accept list
+// of the OCI and Docker v2 media types (index, manifest list, image manifest), at most 4 MiB; a
+// blob's size with HEAD /v2/<repo>/blobs/<digest> and its bytes by ranges (`Range: bytes=a-b`;
+// a server that answers 200 instead of 206 is read up to the range's end and cut off; the
+// reader checks a config against its digest, the indexing pass a layer). A manifest is checked
+// against the digest of the reference when it names one, else against the Docker-Content-Digest
+// the registry announces (a registry that announces none leaves nothing to check it against).
+//
+// Transport. HTTPS verified against the system CAs; plain HTTP only for localhost and
+// 127.0.0.0/8, and redirects keep to the same protocols. Connections are kept in a pool of curl
+// handles and reused. A connection takes at most 10 s to open; a transfer that moves no byte for
+// 30 s is abandoned. Dropped connections, timeouts, 429 and 5xx are retried 3 times with a
+// backoff of 0.25, 0.5 and 1 s; nothing else is.
+//
+// Errors (layers/base/error.h kinds, and so the exit codes): an unknown repository, tag or blob
+// is kNotFound (3); a certificate that does not verify is kIntegrity (5); other TLS failures,
+// unreachable registries and 5xx/429 after the retries are kIo (6, ECONNREFUSED, ETIMEDOUT,
+// EPROTO or EIO); 401/403 are kIo with EACCES (6, "unauthorized": only anonymous access so
+// far); a body that does not match its digest is kIntegrity (5). Each message says which.
+#include "layers/registry/registry_client.h"
+
+#include <curl/curl.h>
+#include <strings.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <optional>
+#include <thread>
+
+#include "layers/base/digest.h"
+#include "layers/base/error.h"
+#include "layers/base/hasher.h"
+#include "layers/registry/curl_library.h"
+#include "layers/registry/registry_exchange.h"
+
+namespace imgmount {
+namespace {
+
+constexpr long kConnectTimeoutSeconds = 10;
+constexpr long kStallSeconds = 30;
+constexpr uint64_t kErrorBodyLimit = 64 * 1024;
+constexpr const char* kManifestAccept =
+    "Accept: application/vnd.oci.image.index.v1+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.docker.distribution.manifest.v2+json";
+
+std::string DigestOf(const std::string& bytes, DigestAlgorithm algorithm) {
+  Hasher hasher(algorithm);
+  hasher.Update(std::as_bytes(std::span(bytes.data(), bytes.size())));
+  return hasher.Finish();
+}
+
+std::string Trim(std::string s) {
+  while (!s.empty() && (s.back() == '\r' || s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  size_t start = s.find_first_not_of(' ');
+  return start == std::string::npos ? "" : s.substr(start);
+}
+
+bool HeaderIs(const std::string& line, const char* name) {
+  size_t n = std::strlen(name);
+  return line.size() > n && line[n] == ':' && ::strncasecmp(line.c_str(), name, n) == 0;
+}
+
+}  // namespace
+
+RegistryClient::RegistryClient(ImageReference reference) : reference_(std::move(reference)) {
+  Curl();  // loaded now, so that a missing libcurl is said before any work
+}
+
+RegistryClient::~RegistryClient() {
+  for (CURL* curl : idle_) Curl().easy_cleanup(curl);
+}
+
+CURL* RegistryClient::TakeHandle() const {
+  {
+    std::lock_guard lock(mu_);
+    if (!idle_.empty()) {
+      CURL* curl = idle_.back();
+      idle_.pop_back();
+      Curl().easy_reset(curl);
+      return curl;
+    }
+  }
+  CURL* curl = Curl().easy_init();
+  if (curl == nullptr) throw Error(ErrorKind::kInternal, ENOMEM, "cannot start libcurl");
+  return curl;
+}
+
+void RegistryClient::ReturnHandle(CURL* curl) const {
+  std::lock_guard lock(mu_);
+  idle_.push_back(curl);
+}
+
+std::string RegistryClient::Url(const std::string& path) const {
+  return (reference_.PlainHttp() ? "http://" : "https://") + reference_.ApiHost() + "/v2/" +
+         reference_.repository + "/" + path;
+}
+
+namespace {
+
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<RegistryResponse*>(user);
+  std::string line(data, size * count);
+  if (line.starts_with("HTTP/")) {
+    // A new response (after a redirect, or a 100): its own headers and status count.
+    size_t space = line.find(' ');
+    long status = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);
+    response->skip = (response->range_offset && status == 200) ? *response->range_offset : 0;
+    response->body.clear();
+    response->content_type.clear();
+    response->docker_digest.clear();
+  } else if (HeaderIs(line, "Content-Type")) {
+    std::string value = Trim(line.substr(13));
+    response->content_type = Trim(value.substr(0, value.find(';')));
+  } else if (HeaderIs(line, "Docker-Content-Digest")) {
+    response->docker_digest = Trim(line.substr(22));
+  }
+  return size * count;
+}
+
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* response = static_cast<RegistryResponse*>(user);
+  size_t n = size * count;
+  std::string_view chunk(data, n);
+  if (response->skip > 0) {
+    size_t skipped = std::min<uint64_t>(response->skip, chunk.size());
+    response->skip -= skipped;
+    chunk.remove_prefix(skipped);
+  }
+  uint64_t room = response->keep - response->body.size();
+  if (chunk.size() > room) {
+    response->body.append(chunk.substr(0, room));
+    // A range is complete once kept; a whole document longer than its limit is refused.
+    if (!response->range_offset) response->too_large = true;
+    return 0;
+  }
+  response->body.append(chunk);
+  return n;
+}
+
+}  // namespace
+
+RegistryResponse RegistryClient::PerformOnce(CURL* curl, const RegistryRequest& request) const {
+  RegistryResponse response;
+  char error[CURL_ERROR_SIZE] = {};
+  std::string url = Url(request.path);
+  const char* protocols = reference_.PlainHttp() ? "http,https" : "https";
+  Curl().easy_setopt(curl, CURLOPT_URL, url.c_str());
+  Curl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
+  Curl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
+  Curl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
+  Curl().easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  Curl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
+  Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
+  Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
+  Curl().easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  Curl().easy_setopt(curl, CURLOPT_USERAGENT, "imgmount");
+  Curl().easy_setopt(curl, CURLOPT_ERRORBUFFER, error);
+  Curl().easy_setopt(curl, CURLOPT_HEADERFUNCTION, OnHeader);
+  Curl().easy_setopt(curl, CURLOPT_HEADERDATA, &response);
+  Curl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
+  Curl().easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  if (request.head) Curl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  curl_slist* headers = nullptr;
+  if (request.manifest) headers = Curl().slist_append(headers, kManifestAccept);
+  std::string range;
+  response.keep = request.limit;
+  if (request.range) {
+    auto [offset, length] = *request.range;
+    range = std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+    Curl().easy_setopt(curl, CURLOPT_RANGE, range.c_str());
+    response.keep = length;
+    response.range_offset = offset;
+  }
+  Curl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+  response.code = Curl().easy_perform(curl);
+  Curl().slist_free_all(headers);
+  Curl().easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
+  curl_off_t length = -1;
+  Curl().easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+  response.content_length = length;
+  response.curl_error = error[0] != '\0' ? error : Curl().easy_strerror(response.code);
+  return response;
+}
+
+namespace {
+
+bool Retryable(const RegistryResponse& r) {
+  if (r.code != CURLE_OK && !EndedByLimit(r)) return NetworkFailure(r.code);
+  return r.status == 429 || r.status >= 500;
+}
+
+}  // namespace
+
+RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
+  auto backoff = std::chrono::milliseconds(250);
+  for (int attempt = 1;; ++attempt) {
+    CURL* curl = TakeHandle();
+    RegistryResponse response;
+    try {
+      response = PerformOnce(curl, request);
+    } catch (...) {
+      Curl().easy_cleanup(curl);
+      throw;
+    }
+    ReturnHandle(curl);
+    if (attempt == kAttempts || !Retryable(response)) {
+      ThrowForStatus(request, response);
+      return response;
+    }
+    std::this_thread::sleep_for(backoff);
+    backoff *= 2;
+  }
+}
+
+FetchedDocument RegistryClient::GetManifest(const std::string& ref) const {
+  bool by_digest = IsValidDigest(ref);
+  RegistryRequest request;
+  request.path = "manifests/" + ref;
+  request.manifest = true;
+  request.limit = kMaxDocumentBytes;
+  request.what = by_digest ? "manifest " + ref : "tag \"" + ref + "\"";
+  RegistryResponse r;
+  try {
+    r = Perform(request);
+  } catch (const Error& e) {
+    // Distribution answers MANIFEST_UNKNOWN for a tag of an unknown repository too; its tag
+    // list tells the two apart.
+    if (e.kind() == ErrorKind::kNotFound && !RepositoryExists()) {
+      throw Error(ErrorKind::kNotFound, ENOENT,
+                  reference_.given + ": repository \"" + reference_.repository +
+                      "\" not found in registry " + reference_.registry);
+    }
+    throw;
+  }
+  FetchedDocument doc;
+  doc.bytes = std::move(r.body);
+  doc.media_type = r.content_type;
+  std::string expected = by_digest ? ref : r.docker_digest;
+  if (!expected.empty() && !IsValidDigest(expected)) {
+    ThrowBadImage(reference_.given + ": the registry announces a malformed digest \"" + expected +
+                  "\" for " + request.what);
+  }
+  doc.digest =
+      DigestOf(doc.bytes, expected.empty() ? DigestAlgorithm::kSha256 : AlgorithmOf(expected));
+  if (!expected.empty() && doc.digest != expected) {
+    throw Error(ErrorKind::kIntegrity, EIO,
+                reference_.given + ": " + request.what + ": the registry served bytes of digest " +
+                    doc.digest + " for " + expected);
+  }
+  return doc;
+}
+
+bool RegistryClient::RepositoryExists() const {
+  RegistryRequest request;
+  request.path = "tags/list?n=1";
+  request.limit = kErrorBodyLimit;
+  request.what = "tag list";
+  try {
+    Perform(request);
+  } catch (const Error& e) {
+    return e.kind() != ErrorKind::kNotFound;
+  }
+  return true;
+}
+
+uint64_t RegistryClient::BlobSize(const std::string& digest) const {
+  RegistryRequest request;
+  request.head = true;
+  request.path = "blobs/" + digest;
+  request.what = "blob " + digest;
+  RegistryResponse r = Perform(request);
+  if (r.content_length < 0) {
+    ThrowBadImage(reference_.given + ": " + request.what + ": the registry states no size");
+  }
+  return static_cast<uint64_t>(r.content_length);
+}
+
+std::string RegistryClient::GetBlobRange(const std::string& digest, uint64_t offset,
+                                         uint64_t length) const {
+  if (length == 0) return "";
+  RegistryRequest request;
+  request.path = "blobs/" + digest;
+  request.range = {offset, length};
+  request.what = "blob " + digest;
+  RegistryResponse r = Perform(request);
+  if (r.status == 416) return "";
+  return std::move(r.body);
+}
+
+}  // namespace imgmount

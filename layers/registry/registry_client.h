@@ -1,0 +1,73 @@
+// A client of the OCI distribution API (`/v2/`) on libcurl: manifests, blobs, byte ranges.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "layers/registry/image_reference.h"
+
+typedef void CURL;
+
+namespace imgmount {
+
+/// One HTTP request of the client and its answer (registry_exchange.h).
+struct RegistryRequest;
+struct RegistryResponse;
+
+/// The largest manifest or index fetched (they are JSON documents of a few KiB).
+constexpr uint64_t kMaxDocumentBytes = 4 << 20;
+
+/// A document fetched from a registry and checked against its digest.
+struct FetchedDocument {
+  /// The bytes exactly as served.
+  std::string bytes;
+  /// The Content-Type without parameters ("application/vnd.oci.image.index.v1+json").
+  std::string media_type;
+  /// "sha256:<hex>" of `bytes`, equal to the digest asked for or announced.
+  std::string digest;
+};
+
+/// Talks to the registry of one reference, for its repository. Safe to use from any thread;
+/// connections are kept and reused.
+class RegistryClient {
+ public:
+  /// A client of `reference`'s registry and repository.
+  explicit RegistryClient(ImageReference reference);
+  ~RegistryClient();
+  RegistryClient(const RegistryClient&) = delete;
+  RegistryClient& operator=(const RegistryClient&) = delete;
+
+  /// The reference this client was made for.
+  const ImageReference& reference() const { return reference_; }
+
+  /// GET /v2/<repo>/manifests/<tag or digest> with the OCI and Docker v2 media types accepted.
+  /// The body is checked against `ref` when it is a digest, else against Docker-Content-Digest
+  /// when the registry sends it (kIntegrity on a mismatch). Throws kNotFound naming the
+  /// repository and the tag when either is unknown.
+  FetchedDocument GetManifest(const std::string& ref) const;
+
+  /// The size of blob `digest` (HEAD /v2/<repo>/blobs/<digest>). Throws kNotFound if unknown.
+  uint64_t BlobSize(const std::string& digest) const;
+
+  /// Bytes [offset, offset + length) of blob `digest` (a ranged GET; a server that ignores the
+  /// range and sends the whole blob is handled). Returns fewer bytes only at the blob's end.
+  std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length) const;
+
+ private:
+  RegistryResponse Perform(const RegistryRequest& request) const;
+  bool RepositoryExists() const;
+  RegistryResponse PerformOnce(CURL* curl, const RegistryRequest& request) const;
+  void ThrowForStatus(const RegistryRequest& request, const RegistryResponse& response) const;
+  std::string Url(const std::string& path) const;
+  CURL* TakeHandle() const;
+  void ReturnHandle(CURL* curl) const;
+
+  ImageReference reference_;
+  mutable std::mutex mu_;
+  mutable std::vector<CURL*> idle_;
+};
+
+}  // namespace imgmount

@@ -1,0 +1,100 @@
+// How the registry client reports what went wrong: one error kind (and so one exit code) and
+// one sentence per class of failure, as registry_client.cpp's top comment lists them.
+#include <cerrno>
+
+#include "layers/base/error.h"
+#include "layers/registry/registry_client.h"
+#include "layers/registry/registry_exchange.h"
+
+namespace imgmount {
+
+bool EndedByLimit(const RegistryResponse& r) {
+  return r.code == CURLE_WRITE_ERROR && (r.too_large || r.range_offset);
+}
+
+bool NetworkFailure(CURLcode code) {
+  switch (code) {
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE:
+    case CURLE_HTTP2:
+    case CURLE_HTTP2_STREAM:
+      return true;
+    default:
+      return false;
+  }
+}
+
+void RegistryClient::ThrowForStatus(const RegistryRequest& request,
+                                    const RegistryResponse& r) const {
+  const std::string& host = reference_.registry;
+  std::string subject = reference_.given + ": " + request.what;
+  std::string tries = " (" + std::to_string(kAttempts) + " attempts)";
+  if (r.code != CURLE_OK && !EndedByLimit(r)) {
+    std::string detail = ": " + r.curl_error;
+    switch (r.code) {
+      case CURLE_PEER_FAILED_VERIFICATION:
+        throw Error(ErrorKind::kIntegrity, EPROTO,
+                    subject + ": TLS error: the certificate of registry " + host +
+                        " does not verify against the system CAs" + detail);
+      case CURLE_SSL_CONNECT_ERROR:
+      case CURLE_SSL_CERTPROBLEM:
+      case CURLE_SSL_CIPHER:
+      case CURLE_SSL_ENGINE_NOTFOUND:
+      case CURLE_SSL_CACERT_BADFILE:
+      case CURLE_SSL_ISSUER_ERROR:
+        throw Error(ErrorKind::kIo, EPROTO, subject + ": TLS error with registry " + host + detail);
+      case CURLE_COULDNT_RESOLVE_HOST:
+        throw Error(ErrorKind::kIo, EHOSTUNREACH,
+                    subject + ": network error: cannot resolve registry host " + host + detail);
+      case CURLE_COULDNT_CONNECT:
+        throw Error(
+            ErrorKind::kIo, ECONNREFUSED,
+            subject + ": network error: cannot connect to registry " + host + tries + detail);
+      case CURLE_OPERATION_TIMEDOUT:
+        throw Error(ErrorKind::kIo, ETIMEDOUT,
+                    subject + ": network error: registry " + host + " timed out" + tries + detail);
+      default:
+        throw Error(ErrorKind::kIo, EIO,
+                    subject + ": network error with registry " + host +
+                        (NetworkFailure(r.code) ? tries : "") + detail);
+    }
+  }
+  if (r.too_large) {
+    ThrowBadImage(subject + ": larger than " + std::to_string(request.limit) + " bytes");
+  }
+  std::string status = " (HTTP " + std::to_string(r.status) + ")";
+  if (r.status == 200 || (r.status == 206 && request.range) || (r.status == 416 && request.range)) {
+    return;
+  }
+  if (r.status == 401 || r.status == 403) {
+    throw Error(ErrorKind::kIo, EACCES,
+                subject + ": unauthorized: registry " + host +
+                    " refuses anonymous access to repository \"" + reference_.repository + "\"" +
+                    status + "; registry credentials are not supported yet");
+  }
+  if (r.status == 404) {
+    if (r.body.find("NAME_UNKNOWN") != std::string::npos) {
+      throw Error(ErrorKind::kNotFound, ENOENT,
+                  reference_.given + ": repository \"" + reference_.repository +
+                      "\" not found in registry " + host);
+    }
+    throw Error(
+        ErrorKind::kNotFound, ENOENT,
+        subject + " not found in repository \"" + reference_.repository + "\" of registry " + host);
+  }
+  if (r.status == 429) {
+    throw Error(ErrorKind::kIo, EAGAIN,
+                subject + ": registry " + host + " answers \"too many requests\"" + status + tries);
+  }
+  if (r.status >= 500) {
+    throw Error(ErrorKind::kIo, EIO,
+                subject + ": server error of registry " + host + status + tries);
+  }
+  throw Error(ErrorKind::kIo, EIO, subject + ": unexpected answer of registry " + host + status);
+}
+
+}  // namespace imgmount

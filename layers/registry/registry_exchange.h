@@ -1,0 +1,54 @@
+// What one HTTP exchange of the registry client asks and gets: shared by the client's transport
+// (registry_client.cpp) and its error classification (registry_errors.cpp), nothing else.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace imgmount {
+
+/// One HTTP request of the client.
+struct RegistryRequest {
+  bool head = false;
+  std::string path;
+  bool manifest = false;
+  /// Bytes [skip, skip + limit) of the body are kept; more than that ends the transfer.
+  std::optional<std::pair<uint64_t, uint64_t>> range;
+  uint64_t limit = 0;
+  /// What is fetched, for messages ("manifest latest", "blob sha256:ab12..").
+  std::string what;
+};
+
+/// What one HTTP request got.
+struct RegistryResponse {
+  long status = 0;
+  CURLcode code = CURLE_OK;
+  std::string curl_error;
+  std::string body;
+  std::string content_type;
+  std::string docker_digest;
+  int64_t content_length = -1;
+  /// Where a range request starts: a 200 answer skips that many bytes of its body.
+  std::optional<uint64_t> range_offset;
+  /// Bytes of the body still to skip.
+  uint64_t skip = 0;
+  /// Bytes of the body kept; a body longer than that ends the transfer.
+  uint64_t keep = 0;
+  /// Whether the transfer ended because a whole body was longer than its limit.
+  bool too_large = false;
+};
+
+/// Whether the transfer was ended on purpose: a range complete, or a document over its limit.
+bool EndedByLimit(const RegistryResponse& r);
+
+/// Whether `code` is a dropped, refused or timed-out connection (worth another attempt).
+bool NetworkFailure(CURLcode code);
+
+/// Attempts made before a retryable failure is reported.
+inline constexpr int kAttempts = 4;
+
+}  // namespace imgmount
