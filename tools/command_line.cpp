@@ -66,7 +66,9 @@ CommandLine::CommandLine(const std::string& version)
                         "IMAGE is a docker save tar, a docker-archive, an OCI layout "
                         "directory or an OCI archive;\n"
                         "the mount returns as soon as it is usable and indexes the layers "
-                        "in the background.",
+                        "in the background.\n"
+                        "The commands also take a registry reference, "
+                        "docker://HOST[:PORT]/REPO[:TAG|@DIGEST].",
                         GlobalUse::kImage});
   AddGlobalOptions();
 }
