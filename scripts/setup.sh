@@ -8,7 +8,7 @@ packages=(
   # build
   cmake g++ make pkg-config libfuse3-dev fuse3 libarchive-dev libzstd-dev zlib1g-dev libisal-dev
   rapidjson-dev libssl-dev catch2 clang-format git libcli11-dev
-  # registry references (issue 17): the HTTP client of layers/registry/
+  # registry references: the HTTP client of layers/registry/ (loaded when first used)
   libcurl4-openssl-dev
   # fuzzing (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
