@@ -107,6 +107,16 @@ ImageView OpenImageFromArgs(ImageArgs& args) {
   return ViewOf(*image);
 }
 
+OpenedContainer OpenContainerFromArgs(ImageArgs& args) {
+  std::string file = PrepareImageArgs(args);
+  return OpenContainerOnly(file, args.view);
+}
+
+ImageHeader OpenImageHeaderFromArgs(ImageArgs& args) {
+  OpenedContainer container = OpenContainerFromArgs(args);
+  return ReadImageHeader(std::move(container), args.view);
+}
+
 void DieOfClosedPipes() {
   // An ignored SIGPIPE is inherited through exec: the writes would fail with EPIPE instead, and
   // each verb would end its own way (a "Broken pipe" message, or silently with status 0).

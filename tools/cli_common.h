@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "index/view/image_header.h"
 #include "index/view/image_view.h"
 
 namespace imgmount {
@@ -49,6 +50,12 @@ std::string PrepareImageArgs(ImageArgs& args);
 
 /// Opens the image named by `args` (IMAGE:TAG splitting included), warnings to stderr.
 ImageView OpenImageFromArgs(ImageArgs& args);
+
+/// Opens the container of the image `args` name, reading no manifest yet.
+OpenedContainer OpenContainerFromArgs(ImageArgs& args);
+
+/// Reads the manifests and config of the image `args` name; reads no layer.
+ImageHeader OpenImageHeaderFromArgs(ImageArgs& args);
 
 /// Prints "imgmount: warning: ..." to stderr (thread-safe).
 void PrintWarning(const std::string& message);

@@ -127,9 +127,7 @@ void AddHistoryCommand(CommandLine& cli) {
       [&cli, args] {
         ImageArgs image = cli.ImageOptions(args->image);
         args->opts.now = static_cast<int64_t>(std::time(nullptr));
-        std::string file = PrepareImageArgs(image);
-        return ShowHistory(ReadImageHeader(OpenContainerOnly(file, image.view), image.view),
-                           image.view, args->opts);
+        return ShowHistory(OpenImageHeaderFromArgs(image), image.view, args->opts);
       });
   history->add_flag("--no-trunc", args->opts.no_trunc, "do not cut CREATED BY to 45 characters");
   history->add_flag("-H,--human", args->opts.human,

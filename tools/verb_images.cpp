@@ -43,8 +43,7 @@ void AddImagesCommand(CommandLine& cli) {
         GlobalUse::kCacheDir}},
       [&cli, args] {
         ImageArgs image = cli.ImageOptions(args->image);
-        std::string file = PrepareImageArgs(image);
-        return ShowImages(OpenContainerOnly(file, image.view), args->opts);
+        return ShowImages(OpenContainerFromArgs(image), args->opts);
       });
   images->add_flag("--json", args->opts.json,
                    "a JSON array, one object per image and platform (missing values null)");

@@ -240,8 +240,7 @@ void AddInspectCommand(CommandLine& cli) {
         GlobalUse::kImage}},
       [&cli, args] {
         ImageArgs image = cli.ImageOptions(args->image);
-        std::string file = PrepareImageArgs(image);
-        OpenedContainer container = OpenContainerOnly(file, image.view);
+        OpenedContainer container = OpenContainerFromArgs(image);
         if (image.view.selector.name.empty()) {
           std::vector<ImageListing> images = ListImages(*container.files);
           if (CountImageGroups(images) > 1) return ShowImageChoice(container, images, args->opts);

@@ -84,25 +84,17 @@ int ShowManifest(const ImageHeader& header, const ManifestOptions& opts) {
   return 0;
 }
 
-namespace {
-
-// Opens the image `image` names, manifests and config only.
-ImageHeader OpenHeader(ImageArgs image) {
-  std::string file = PrepareImageArgs(image);
-  return ReadImageHeader(OpenContainerOnly(file, image.view), image.view);
-}
-
-}  // namespace
-
 void AddConfigCommand(CommandLine& cli) {
   auto image = std::make_shared<std::string>();
-  CLI::App* config =
-      cli.AddVerb({"config",
-                   "write the image's config JSON exactly as stored",
-                   {{"imgmount config [OPTIONS] IMAGE"},
-                    "As `crane config`, to standard output.",
-                    GlobalUse::kImage}},
-                  [&cli, image] { return ShowConfig(OpenHeader(cli.ImageOptions(*image))); });
+  CLI::App* config = cli.AddVerb({"config",
+                                  "write the image's config JSON exactly as stored",
+                                  {{"imgmount config [OPTIONS] IMAGE"},
+                                   "As `crane config`, to standard output.",
+                                   GlobalUse::kImage}},
+                                 [&cli, image] {
+                                   ImageArgs args = cli.ImageOptions(*image);
+                                   return ShowConfig(OpenImageHeaderFromArgs(args));
+                                 });
   config->add_option("IMAGE", *image, "the image")->required();
 }
 
@@ -120,7 +112,10 @@ void AddManifestCommand(CommandLine& cli) {
         "image. A docker save of Docker <= 24 or a docker-archive has none; for those it writes\n"
         "the manifest `skopeo inspect --raw docker-archive:FILE` makes.",
         GlobalUse::kImage}},
-      [&cli, args] { return ShowManifest(OpenHeader(cli.ImageOptions(args->image)), args->opts); });
+      [&cli, args] {
+        ImageArgs image = cli.ImageOptions(args->image);
+        return ShowManifest(OpenImageHeaderFromArgs(image), args->opts);
+      });
   manifest->add_flag("--index", args->opts.index,
                      "the image index (manifest list) that lists the manifest instead (exit 3 if "
                      "the image has none)");
