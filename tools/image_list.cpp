@@ -52,18 +52,10 @@ void WriteImageList(PrettyJsonWriter& w, const std::vector<ImageListing>& images
     WriteStringOrNull(w, "platform", image.platform ? image.platform->ToString() : "");
     WriteStringOrNull(w, "manifest_digest", image.manifest_digest);
     WriteStringOrNull(w, "config_digest", image.config_digest);
-    w.Key("layers");
-    if (image.unavailable.empty()) {
-      w.Uint64(image.layers);
-    } else {
-      w.Null();
-    }
-    w.Key("size");
-    if (image.size) {
-      w.Uint64(*image.size);
-    } else {
-      w.Null();
-    }
+    WriteUintOrNull(
+        w, "layers",
+        image.unavailable.empty() ? std::optional<uint64_t>(image.layers) : std::nullopt);
+    WriteUintOrNull(w, "size", image.size);
     WriteStringOrNull(w, "unavailable", image.unavailable);
     w.EndObject();
   }

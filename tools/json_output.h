@@ -6,6 +6,7 @@
 #include <rapidjson/writer.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,17 @@ template <class Writer>
 void WriteUint(Writer& w, const char* key, uint64_t value) {
   w.Key(key);
   w.Uint64(value);
+}
+
+/// Writes `"key": number`, or `"key": null` if `value` is empty.
+template <class Writer>
+void WriteUintOrNull(Writer& w, const char* key, std::optional<uint64_t> value) {
+  w.Key(key);
+  if (value) {
+    w.Uint64(*value);
+  } else {
+    w.Null();
+  }
 }
 
 /// The buffer's document as one line of output.

@@ -60,12 +60,7 @@ void PrintJson(const std::vector<HistoryLine>& lines) {
   for (const HistoryLine& line : lines) {
     const LayerSummary& row = *line.row;
     w.StartObject();
-    w.Key("layer");
-    if (row.layer) {
-      w.Uint64(*row.layer + 1);
-    } else {
-      w.Null();
-    }
+    WriteUintOrNull(w, "layer", row.layer ? std::optional<uint64_t>(*row.layer + 1) : std::nullopt);
     WriteStringOrNull(w, "digest", row.digest);
     WriteStringOrNull(w, "created", row.created);
     WriteStringOrNull(w, "created_by", row.created_by);

@@ -23,16 +23,6 @@ namespace {
 
 using Writer = PrettyJsonWriter;
 
-template <class T>
-void WriteOptionalUint(Writer& w, const char* key, const std::optional<T>& value) {
-  w.Key(key);
-  if (value) {
-    w.Uint64(*value);
-  } else {
-    w.Null();
-  }
-}
-
 std::string PlatformOrEmpty(const Platform& platform) {
   return platform.os.empty() && platform.architecture.empty() ? "" : platform.ToString();
 }
@@ -54,7 +44,7 @@ std::string ToJson(const ImageHeader& header, const std::vector<LayerSummary>& l
   WriteStringOrNull(w, "platform", PlatformOrEmpty(c.platform));
   WriteStrings(w, "platforms", image.platforms);
   WriteUint(w, "layer_count", image.layers.size());
-  WriteOptionalUint(w, "upto", options.upto ? std::optional(options.upto) : std::nullopt);
+  WriteUintOrNull(w, "upto", options.upto ? std::optional(options.upto) : std::nullopt);
   w.Key("config");
   w.StartObject();
   WriteStrings(w, "Env", c.env);
@@ -73,15 +63,15 @@ std::string ToJson(const ImageHeader& header, const std::vector<LayerSummary>& l
   w.StartArray();
   for (const LayerSummary& row : layers) {
     w.StartObject();
-    WriteOptionalUint(w, "layer", row.layer ? std::optional(*row.layer + 1) : std::nullopt);
+    WriteUintOrNull(w, "layer", row.layer ? std::optional(*row.layer + 1) : std::nullopt);
     WriteStringOrNull(w, "digest", row.digest);
     WriteStringOrNull(w, "diff_id", row.diff_id);
     WriteStringOrNull(w, "media_type", row.media_type);
     WriteStringOrNull(w, "codec", row.codec);
-    WriteOptionalUint(w, "compressed_size",
-                      row.layer ? std::optional(row.compressed_size) : std::nullopt);
-    WriteOptionalUint(w, "uncompressed_size", row.uncompressed_size);
-    WriteOptionalUint(w, "entries", row.entries);
+    WriteUintOrNull(w, "compressed_size",
+                    row.layer ? std::optional(row.compressed_size) : std::nullopt);
+    WriteUintOrNull(w, "uncompressed_size", row.uncompressed_size);
+    WriteUintOrNull(w, "entries", row.entries);
     w.Key("empty_layer");
     w.Bool(!row.layer);
     WriteStringOrNull(w, "created", row.created);

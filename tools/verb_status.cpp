@@ -185,12 +185,8 @@ void PrintJson(const std::vector<MountRow>& rows) {
     w.StartObject();
     WriteString(w, "mountpoint", row.mountpoint);
     WriteString(w, "image", ImageOf(row));
-    w.Key("upto");
-    if (row.source.upto != 0) {
-      w.Uint64(row.source.upto);
-    } else {
-      w.Null();
-    }
+    WriteUintOrNull(w, "upto",
+                    row.source.upto != 0 ? std::optional<uint64_t>(row.source.upto) : std::nullopt);
     w.Key("pid");
     if (row.status) {
       w.Int64(row.status->pid);

@@ -82,12 +82,7 @@ class Checker {
     for (const DigestCheck& c : checks_) {
       w.StartObject();
       WriteString(w, "what", c.what);
-      w.Key("layer");
-      if (c.layer) {
-        w.Uint64(*c.layer);
-      } else {
-        w.Null();
-      }
+      WriteUintOrNull(w, "layer", c.layer);
       WriteString(w, "path", c.path);
       WriteStringOrNull(w, "expected", c.expected);
       WriteStringOrNull(w, "computed", c.computed);
