@@ -7,7 +7,10 @@ cd "$(dirname "$0")/.."
 variant=${1:-release}
 case "$variant" in
   release) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo) ;;
-  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DIMGMOUNT_SANITIZE=address) ;;
+  # -O1 as the sanitizers' documentation advises: the tests run about twice as fast as at -O0
+  # and reports keep their stacks (frame pointers are kept); assertions stay on (Debug).
+  asan) flags=(-DCMAKE_BUILD_TYPE=Debug -DIMGMOUNT_SANITIZE=address "-DCMAKE_CXX_FLAGS_DEBUG=-O1 -g"
+               "-DCMAKE_C_FLAGS_DEBUG=-O1 -g") ;;
   tsan) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DIMGMOUNT_SANITIZE=thread) ;;
   fuzz) flags=(-DCMAKE_BUILD_TYPE=RelWithDebInfo "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g"
                "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -g" -DCMAKE_C_COMPILER=clang

@@ -29,7 +29,10 @@ for variant in release asan tsan; do
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
-  (cd "build/$variant" && ctest --output-on-failure --timeout 900 "${selection[@]}") || status=1
+  # The tests are independent (each its own temp dir, mounts and servers on free ports): run as
+  # many at once as there are cores; ctest starts the longest first (COST in tests/e2e/e2e.cmake).
+  (cd "build/$variant" && ctest --output-on-failure --timeout 900 -j"$(nproc)" "${selection[@]}") ||
+    status=1
 done
 echo "test: fuzz (regression inputs, seeds and 6 s of fuzzing per target)"
 scripts/fuzz --ci || status=1

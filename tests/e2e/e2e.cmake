@@ -16,5 +16,10 @@ foreach(name ${IMGMOUNT_E2E_TESTS})
     set_tests_properties(e2e_${name} PROPERTIES LABELS e2e TIMEOUT 900)
   endif()
 endforeach()
+# ctest -j starts the longest tests first (seconds on release, from a CI run).
+set_tests_properties(e2e_load PROPERTIES COST 90)
+set_tests_properties(e2e_hostile PROPERTIES COST 60)
+set_tests_properties(e2e_status PROPERTIES COST 20)
+set_tests_properties(e2e_habits e2e_lazy_mount PROPERTIES COST 15)
 # The parallel readers also run on the thread-sanitizer build (scripts/test.sh selects "tsan").
 set_tests_properties(e2e_load PROPERTIES LABELS "e2e;tsan")
