@@ -26,15 +26,7 @@
 #include <sstream>
 
 #include "layers/base/error.h"
-
-#ifndef RAPIDJSON_HAS_STDSTRING
-#define RAPIDJSON_HAS_STDSTRING 1
-#endif
-#ifndef RAPIDJSON_ASSERT
-#define RAPIDJSON_ASSERT(x) \
-  ((x) ? static_cast<void>(0) : throw std::logic_error("rapidjson assertion: " #x))
-#endif
-#include <rapidjson/document.h>
+#include "layers/base/rapidjson.h"
 
 namespace imgmount {
 namespace {
@@ -85,7 +77,7 @@ std::optional<rapidjson::Document> ReadJson(const std::string& path) {
     throw Error(ErrorKind::kUsage, EFBIG, "auth file " + path + " is larger than 4 MiB");
   }
   rapidjson::Document doc;
-  doc.Parse(bytes.c_str(), bytes.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(bytes.c_str(), bytes.size());
   if (doc.HasParseError() || !doc.IsObject()) {
     throw Error(ErrorKind::kUsage, EINVAL, "auth file " + path + " is not a JSON object");
   }

@@ -15,16 +15,8 @@
 #include <cerrno>
 
 #include "layers/base/error.h"
+#include "layers/base/rapidjson.h"
 #include "layers/registry/www_authenticate.h"
-
-#ifndef RAPIDJSON_HAS_STDSTRING
-#define RAPIDJSON_HAS_STDSTRING 1
-#endif
-#ifndef RAPIDJSON_ASSERT
-#define RAPIDJSON_ASSERT(x) \
-  ((x) ? static_cast<void>(0) : throw std::logic_error("rapidjson assertion: " #x))
-#endif
-#include <rapidjson/document.h>
 
 namespace imgmount {
 namespace {
@@ -53,7 +45,8 @@ std::string UrlEncode(const std::string& text) {
 
 std::optional<std::pair<std::string, long>> ParseTokenAnswer(const std::string& body) {
   rapidjson::Document doc;
-  doc.Parse(body.c_str(), body.size());
+  // Iterative: a hostile token server cannot exhaust the stack with nesting.
+  doc.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
   std::string token;
   for (const char* name : {"token", "access_token"}) {
