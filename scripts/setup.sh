@@ -17,6 +17,8 @@ packages=(
   util-linux diffutils findutils python3
   # the registry the registry tests push to and read from (distribution 2.8)
   docker-registry
+  # htpasswd (bcrypt) for the registry auth tests
+  apache2-utils
   # tests of the man page and the shell completions
   man-db groff-base zsh
   # benchmark peers and data generation

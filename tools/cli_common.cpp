@@ -58,6 +58,24 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
     out.no_cache = true;
   } else if (name == "-v") {
     out.verbose = true;
+  } else if (name == "--tls-verify") {
+    if (value == "true" || value.empty()) {
+      out.view.registry.tls_verify = true;
+    } else if (value == "false") {
+      out.view.registry.tls_verify = false;
+    } else {
+      throw Error(ErrorKind::kUsage, EINVAL,
+                  "--tls-verify wants true or false, not \"" + value + "\"");
+    }
+  } else if (name == "--cert-dir") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--cert-dir needs a value");
+    out.view.registry.cert_dir = value;
+  } else if (name == "--authfile") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--authfile needs a value");
+    out.view.registry.auth_file = value;
+  } else if (name == "--creds") {
+    // Checked (never echoed) when a registry is first spoken to: auth_file.h's ParseCreds.
+    out.view.registry.creds = value;
   } else {
     throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
   }

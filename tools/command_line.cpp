@@ -59,7 +59,8 @@ CommandLine::CommandLine(const std::string& version)
       "mounting. A first word that is a command is one, even where a file of that name exists\n"
       "(mount it as ./NAME or with `imgmount mount NAME MOUNTPOINT`).\n"
       "exit status: 0 ok, 1 a difference or mismatch (diff, verify), 2 bad usage, 3 not found,\n"
-      "4 bad image, 5 digest mismatch, 6 I/O error, 7 mount error, 70 internal error");
+      "4 bad image, 5 digest mismatch, 6 I/O, TLS or network error, 7 mount error,\n"
+      "8 unauthorized (a registry refuses the credentials), 70 internal error");
   formatter_->Describe(&root_,
                        {{"imgmount [OPTIONS] IMAGE[:TAG] MOUNTPOINT", "imgmount -u [-z] MOUNTPOINT",
                          "imgmount COMMAND [OPTIONS] ...", "imgmount help [COMMAND]"},
@@ -99,6 +100,20 @@ void CommandLine::AddGlobalOptions() {
         "cache --help");
   flag("--no-cache", "--no-cache", "neither read nor write the index cache");
   flag("-v,--verbose", "-v", "say whether each layer's index came from the cache");
+  // A flag that takes its value only after "=", as skopeo's: "--tls-verify IMAGE" keeps IMAGE.
+  root_
+      .add_flag("--tls-verify", tls_verify_,
+                "check registry certificates (default true); =false also permits plain HTTP")
+      ->each([this](const std::string& v) { Record("--tls-verify", v); })
+      ->option_text("[=BOOL]")
+      ->trigger_on_parse()
+      ->group(kGlobalGroup);
+  value("--cert-dir", "DIR",
+        "extra CA certificates (*.crt) and a client key pair (*.cert, *.key) for registries");
+  value("--authfile", "FILE",
+        "registry credentials file (default $REGISTRY_AUTH_FILE, else containers' auth.json, "
+        "else ~/.docker/config.json)");
+  value("--creds", "USER:PASSWORD", "registry credentials, before any auth file");
 }
 
 void CommandLine::AddHelpVerb() {

@@ -84,6 +84,8 @@ class CommandLine {
   std::vector<CLI::App*> runnable_;
   static constexpr const char* kExtraName = "EXTRA";
   int exit_code_ = 0;
+  // Where CLI11 puts --tls-verify's value; Record keeps what counts.
+  std::string tls_verify_;
 };
 
 }  // namespace imgmount

@@ -94,7 +94,7 @@ class ProgressSource final : public ByteSource {
 
 std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::string& image,
                                           IndexCache* cache, const ViewOptions& options) {
-  if (cache == nullptr || RegistryReferenceOf(path)) return OpenImageFiles(path);
+  if (cache == nullptr || RegistryReferenceOf(path)) return OpenImageFiles(path, options.registry);
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);
   struct stat st {};

@@ -8,6 +8,7 @@
 
 #include "layers/base/error.h"
 #include "layers/image/image.h"
+#include "layers/registry/registry_access.h"
 #include "layers/stream/decode_pass.h"
 
 namespace imgmount {
@@ -27,6 +28,8 @@ struct ViewOptions {
   /// Receives one note per layer (and compressed archive) on where its index came from:
   /// "layer 2 (sha256:ab12..): index loaded from cache" or "...: indexed in 1.23 s".
   WarningSink info;
+  /// How registries are reached (--tls-verify, --cert-dir, --authfile, --creds).
+  RegistryAccess registry;
 };
 
 }  // namespace imgmount

@@ -19,6 +19,8 @@ int ExitCodeFor(ErrorKind kind) {
       return 6;
     case ErrorKind::kMount:
       return 7;
+    case ErrorKind::kUnauthorized:
+      return 8;
     case ErrorKind::kInternal:
       return 70;
   }
@@ -39,6 +41,8 @@ const char* ErrorKindName(ErrorKind kind) {
       return "I/O";
     case ErrorKind::kMount:
       return "mount";
+    case ErrorKind::kUnauthorized:
+      return "unauthorized";
     case ErrorKind::kInternal:
       return "internal";
   }

@@ -11,13 +11,14 @@ namespace imgmount {
 
 /// Broad classes of failure; each maps to one CLI exit code.
 enum class ErrorKind {
-  kUsage,      ///< bad command line
-  kNotFound,   ///< a file, image, tag, platform or path that does not exist
-  kBadImage,   ///< malformed or unsupported image content
-  kIntegrity,  ///< digest or checksum mismatch
-  kIo,         ///< an operating-system I/O failure
-  kMount,      ///< FUSE or mountpoint trouble
-  kInternal,   ///< a bug in imgmount
+  kUsage,         ///< bad command line
+  kNotFound,      ///< a file, image, tag, platform or path that does not exist
+  kBadImage,      ///< malformed or unsupported image content
+  kIntegrity,     ///< digest or checksum mismatch
+  kIo,            ///< an operating-system I/O failure
+  kMount,         ///< FUSE or mountpoint trouble
+  kUnauthorized,  ///< a registry refuses access with the credentials it was given (or none)
+  kInternal,      ///< a bug in imgmount
 };
 
 /// Exit code a CLI returns for an error of this kind.

@@ -54,8 +54,8 @@ class DirFiles final : public ImageFiles {
 
 }  // namespace
 
-std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path) {
-  if (auto reference = RegistryReferenceOf(path)) return OpenRegistryFiles(*reference);
+std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path, const RegistryAccess& access) {
+  if (auto reference = RegistryReferenceOf(path)) return OpenRegistryFiles(*reference, access);
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);
   struct stat st {};

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "layers/registry/registry_access.h"
 #include "layers/source/byte_source.h"
 #include "layers/stream/decode_pass.h"
 
@@ -31,7 +32,9 @@ class ImageFiles {
 };
 
 /// Opens `path` as a directory container or a (possibly gzip/zstd compressed) tar container, or
-/// as a registry image when it is a registry reference (registry_files.h).
-std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path);
+/// as a registry image when it is a registry reference (registry_files.h), reached as `access`
+/// says.
+std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path,
+                                           const RegistryAccess& access = {});
 
 }  // namespace imgmount

@@ -9,14 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#ifndef RAPIDJSON_HAS_STDSTRING
-#define RAPIDJSON_HAS_STDSTRING 1
-#endif
-#ifndef RAPIDJSON_ASSERT
-#define RAPIDJSON_ASSERT(x) \
-  ((x) ? static_cast<void>(0) : throw std::logic_error("rapidjson assertion: " #x))
-#endif
-#include <rapidjson/document.h>
+#include "layers/base/rapidjson.h"
 
 namespace imgmount {
 

@@ -29,8 +29,8 @@ bool IsReadableManifestType(const std::string& type) {
 
 class RegistryFiles final : public ImageFiles {
  public:
-  explicit RegistryFiles(const ImageReference& reference)
-      : client_(std::make_shared<RegistryClient>(reference)), name_(reference.given) {
+  RegistryFiles(const ImageReference& reference, const RegistryAccess& access)
+      : client_(std::make_shared<RegistryClient>(reference, access)), name_(reference.given) {
     FetchedDocument top = client_->GetManifest(reference.ManifestRef());
     if (!IsReadableManifestType(top.media_type)) {
       ThrowBadImage(name_ + ": the registry serves the manifest as \"" + top.media_type +
@@ -105,8 +105,9 @@ class RegistryFiles final : public ImageFiles {
 
 }  // namespace
 
-std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference) {
-  return std::make_unique<RegistryFiles>(reference);
+std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference,
+                                              const RegistryAccess& access) {
+  return std::make_unique<RegistryFiles>(reference, access);
 }
 
 }  // namespace imgmount

@@ -6,6 +6,7 @@
 
 #include "layers/image/image_files.h"
 #include "layers/registry/image_reference.h"
+#include "layers/registry/registry_access.h"
 
 namespace imgmount {
 
@@ -13,7 +14,9 @@ namespace imgmount {
 /// "oci-layout", an "index.json" with one descriptor (that document's media type, digest and
 /// size, the tag as its ref name) and "blobs/<alg>/<hex>" fetched on Open: manifests and
 /// indexes whole and checked against their digest, other blobs as ranged reads. Kind()
-/// is "registry", name() the reference as given. Throws Error (see registry_client.h).
-std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference);
+/// is "registry", name() the reference as given. The registry is reached as `access` says.
+/// Throws Error (see registry_client.h).
+std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference,
+                                              const RegistryAccess& access = {});
 
 }  // namespace imgmount

@@ -27,16 +27,21 @@ std::string Load(CurlLibrary& curl) {
     return std::string("cannot load ") + kLibraryName +
            " (Debian: apt-get install libcurl4): " + (why != nullptr ? why : "unknown error");
   }
-  bool all = Resolve(handle, "curl_global_init", curl.global_init) &&
-             Resolve(handle, "curl_easy_init", curl.easy_init) &&
-             Resolve(handle, "curl_easy_reset", curl.easy_reset) &&
-             Resolve(handle, "curl_easy_cleanup", curl.easy_cleanup) &&
-             Resolve(handle, "curl_easy_setopt", curl.easy_setopt) &&
-             Resolve(handle, "curl_easy_perform", curl.easy_perform) &&
-             Resolve(handle, "curl_easy_getinfo", curl.easy_getinfo) &&
-             Resolve(handle, "curl_easy_strerror", curl.easy_strerror) &&
-             Resolve(handle, "curl_slist_append", curl.slist_append) &&
-             Resolve(handle, "curl_slist_free_all", curl.slist_free_all);
+  bool all =
+      Resolve(handle, "curl_global_init", curl.global_init) &&
+      Resolve(handle, "curl_easy_init", curl.easy_init) &&
+      Resolve(handle, "curl_easy_reset", curl.easy_reset) &&
+      Resolve(handle, "curl_easy_cleanup", curl.easy_cleanup) &&
+      Resolve(handle, "curl_easy_setopt", curl.easy_setopt) &&
+      Resolve(handle, "curl_easy_perform", curl.easy_perform) &&
+      Resolve(handle, "curl_easy_getinfo", curl.easy_getinfo) &&
+      Resolve(handle, "curl_easy_strerror", curl.easy_strerror) &&
+      Resolve(handle, "curl_slist_append", curl.slist_append) &&
+      Resolve(handle, "curl_slist_free_all", curl.slist_free_all) &&
+      Resolve(handle, "curl_url", curl.url) && Resolve(handle, "curl_url_set", curl.url_set) &&
+      Resolve(handle, "curl_url_get", curl.url_get) &&
+      Resolve(handle, "curl_url_cleanup", curl.url_cleanup) &&
+      Resolve(handle, "curl_free", curl.free) && Resolve(handle, "curl_getdate", curl.getdate);
   if (!all) return std::string(kLibraryName) + " lacks a function imgmount needs (too old?)";
   if (curl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
     return std::string(kLibraryName) + ": global initialisation failed";

@@ -20,6 +20,12 @@ struct CurlLibrary {
   decltype(&curl_easy_strerror) easy_strerror = nullptr;
   decltype(&curl_slist_append) slist_append = nullptr;
   decltype(&curl_slist_free_all) slist_free_all = nullptr;
+  decltype(&curl_url) url = nullptr;
+  decltype(&curl_url_set) url_set = nullptr;
+  decltype(&curl_url_get) url_get = nullptr;
+  decltype(&curl_url_cleanup) url_cleanup = nullptr;
+  decltype(&curl_free) free = nullptr;
+  decltype(&curl_getdate) getdate = nullptr;
 };
 
 /// libcurl, loaded and globally initialised on first call (thread-safe); throws kIo naming the

@@ -8,32 +8,50 @@
 // against the digest of the reference when it names one, else against the Docker-Content-Digest
 // the registry announces (a registry that announces none leaves nothing to check it against).
 //
-// Transport. HTTPS verified against the system CAs; plain HTTP only for localhost and
-// 127.0.0.0/8, and redirects keep to the same protocols. Connections are kept in a pool of curl
-// handles and reused. A connection takes at most 10 s to open; a transfer that moves no byte for
-// 30 s is abandoned. Dropped connections, timeouts, 429 and 5xx are retried 3 times with a
-// backoff of 0.25, 0.5 and 1 s; nothing else is.
+// Transport. HTTPS verified against the system CAs plus the *.crt of --cert-dir (a NAME.cert
+// and NAME.key there are the client's certificate); --tls-verify=false skips the checks. Plain
+// HTTP is permitted for localhost and 127.0.0.0/8, and for any host under --tls-verify=false:
+// there HTTPS is tried first and a registry that speaks no TLS is spoken to over HTTP from then
+// on (as Docker and containers/image do). Redirects are followed here, not by libcurl: at most 5
+// hops, relative Locations resolved, each target held to the same HTTPS rule, and the
+// Authorization header sent only to the registry's own origin (scheme, host and port), never to
+// the blob storage a registry redirects to. Connections are kept in a pool of curl handles and
+// reused. A connection takes at most 10 s to open; a transfer that moves no byte for 30 s is
+// abandoned. Dropped connections, timeouts, 429 and 5xx are retried (4 attempts in all) after
+// the wait a Retry-After header asks (seconds or an HTTP date, at most 30 s), else a backoff of
+// 0.25, 0.5 and 1 s; nothing else is.
+//
+// Auth (registry_auth.h). Anonymous first; a 401 with a Bearer challenge gets a token from its
+// realm (cached per scope until it expires), with Basic it gets the credentials of --creds or
+// an auth file. A token the registry refuses is replaced once per request, so a request goes
+// out at most three times for auth (anonymous, with a token, with a new token).
 //
 // Errors (layers/base/error.h kinds, and so the exit codes): an unknown repository, tag or blob
-// is kNotFound (3); a certificate that does not verify is kIntegrity (5); other TLS failures,
-// unreachable registries and 5xx/429 after the retries are kIo (6, ECONNREFUSED, ETIMEDOUT,
-// EPROTO or EIO); 401/403 are kIo with EACCES (6, "unauthorized": only anonymous access so
-// far); a body that does not match its digest is kIntegrity (5). Each message says which.
+// is kNotFound (3); 401/403 after authenticating is kUnauthorized (8, saying which credentials
+// were tried and where from, never the credentials); TLS failures (a certificate that does not
+// verify, a failed handshake), unreachable registries and 5xx/429 after the retries are kIo (6,
+// EPROTO, ECONNREFUSED, ETIMEDOUT or EIO), the message saying "TLS error", "network error" or
+// "server error"; a body that does not match its digest is kIntegrity (5).
 #include "layers/registry/registry_client.h"
 
 #include <curl/curl.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <optional>
 #include <thread>
 
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
+#include "layers/registry/cert_dir.h"
 #include "layers/registry/curl_library.h"
+#include "layers/registry/http_origin.h"
+#include "layers/registry/registry_auth.h"
 #include "layers/registry/registry_exchange.h"
 
 namespace imgmount {
@@ -65,10 +83,36 @@ bool HeaderIs(const std::string& line, const char* name) {
   return line.size() > n && line[n] == ':' && ::strncasecmp(line.c_str(), name, n) == 0;
 }
 
+// The system CA file libcurl verifies against by default.
+std::string SystemCaBundle() {
+  std::string path = "/etc/ssl/certs/ca-certificates.crt";
+  CURL* curl = Curl().easy_init();
+  if (curl == nullptr) return path;
+  char* builtin = nullptr;
+  if (Curl().easy_getinfo(curl, CURLINFO_CAINFO, &builtin) == CURLE_OK && builtin != nullptr) {
+    path = builtin;
+  }
+  Curl().easy_cleanup(curl);
+  return path;
+}
+
 }  // namespace
 
-RegistryClient::RegistryClient(ImageReference reference) : reference_(std::move(reference)) {
+RegistryClient::RegistryClient(ImageReference reference, const RegistryAccess& access)
+    : reference_(std::move(reference)), access_(access) {
   Curl();  // loaded now, so that a missing libcurl is said before any work
+  if (!access_.cert_dir.empty()) {
+    CertDirFiles files = LoadCertDir(access_.cert_dir, SystemCaBundle());
+    ca_bundle_ = std::move(files.ca_bundle);
+    client_cert_ = std::move(files.client_cert);
+    client_key_ = std::move(files.client_key);
+  }
+  auth_ = std::make_unique<RegistryAuth>(
+      reference_.registry, reference_.repository, access_,
+      [this](const std::string& url, const std::string& authorization) {
+        auto [status, body] = FetchToken(url, authorization);
+        return TokenAnswer{status, std::move(body)};
+      });
 }
 
 RegistryClient::~RegistryClient() {
@@ -95,11 +139,6 @@ void RegistryClient::ReturnHandle(CURL* curl) const {
   idle_.push_back(curl);
 }
 
-std::string RegistryClient::Url(const std::string& path) const {
-  return (reference_.PlainHttp() ? "http://" : "https://") + reference_.ApiHost() + "/v2/" +
-         reference_.repository + "/" + path;
-}
-
 namespace {
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -113,6 +152,14 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     response->body.clear();
     response->content_type.clear();
     response->docker_digest.clear();
+    response->www_authenticate.clear();
+    response->retry_after.clear();
+  } else if (HeaderIs(line, "WWW-Authenticate")) {
+    std::string value = Trim(line.substr(17));
+    if (!response->www_authenticate.empty()) response->www_authenticate += ", ";
+    response->www_authenticate += value;
+  } else if (HeaderIs(line, "Retry-After")) {
+    response->retry_after = Trim(line.substr(12));
   } else if (HeaderIs(line, "Content-Type")) {
     std::string value = Trim(line.substr(13));
     response->content_type = Trim(value.substr(0, value.find(';')));
@@ -144,16 +191,14 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
 
 }  // namespace
 
-RegistryResponse RegistryClient::PerformOnce(CURL* curl, const RegistryRequest& request) const {
+RegistryResponse RegistryClient::PerformOnce(CURL* curl, const std::string& url,
+                                             const RegistryRequest& request,
+                                             const std::string& authorization) const {
   RegistryResponse response;
   char error[CURL_ERROR_SIZE] = {};
-  std::string url = Url(request.path);
-  const char* protocols = reference_.PlainHttp() ? "http,https" : "https";
   Curl().easy_setopt(curl, CURLOPT_URL, url.c_str());
-  Curl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, protocols);
-  Curl().easy_setopt(curl, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
-  Curl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 1L);
-  Curl().easy_setopt(curl, CURLOPT_MAXREDIRS, 5L);
+  Curl().easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  Curl().easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
   Curl().easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, kConnectTimeoutSeconds);
   Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
   Curl().easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, kStallSeconds);
@@ -164,9 +209,21 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const RegistryRequest& 
   Curl().easy_setopt(curl, CURLOPT_HEADERDATA, &response);
   Curl().easy_setopt(curl, CURLOPT_WRITEFUNCTION, OnBody);
   Curl().easy_setopt(curl, CURLOPT_WRITEDATA, &response);
+  if (!access_.tls_verify) {
+    Curl().easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 0L);
+    Curl().easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 0L);
+  }
+  curl_blob ca{const_cast<char*>(ca_bundle_.data()), ca_bundle_.size(), CURL_BLOB_NOCOPY};
+  if (!ca_bundle_.empty()) Curl().easy_setopt(curl, CURLOPT_CAINFO_BLOB, &ca);
+  if (!client_cert_.empty()) {
+    Curl().easy_setopt(curl, CURLOPT_SSLCERT, client_cert_.c_str());
+    Curl().easy_setopt(curl, CURLOPT_SSLKEY, client_key_.c_str());
+  }
   if (request.head) Curl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
   curl_slist* headers = nullptr;
   if (request.manifest) headers = Curl().slist_append(headers, kManifestAccept);
+  std::string authorization_line = "Authorization: " + authorization;
+  if (!authorization.empty()) headers = Curl().slist_append(headers, authorization_line.c_str());
   std::string range;
   response.keep = request.limit;
   if (request.range) {
@@ -183,6 +240,10 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const RegistryRequest& 
   curl_off_t length = -1;
   Curl().easy_getinfo(curl, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
   response.content_length = length;
+  char* redirect = nullptr;
+  Curl().easy_getinfo(curl, CURLINFO_REDIRECT_URL, &redirect);
+  if (redirect != nullptr) response.redirect_url = redirect;
+  response.sent_authorization = authorization;
   response.curl_error = error[0] != '\0' ? error : Curl().easy_strerror(response.code);
   return response;
 }
@@ -194,27 +255,46 @@ bool Retryable(const RegistryResponse& r) {
   return r.status == 429 || r.status >= 500;
 }
 
+// How long to wait before the next attempt: what Retry-After asks (capped), else `backoff`.
+std::chrono::milliseconds RetryDelay(const RegistryResponse& r, std::chrono::milliseconds backoff) {
+  if ((r.status == 429 || r.status == 503) && !r.retry_after.empty()) {
+    if (std::optional<long> seconds = RetryAfterSeconds(r.retry_after, std::time(nullptr))) {
+      return std::chrono::seconds(std::min(*seconds, kMaxRetryAfterSeconds));
+    }
+  }
+  return backoff;
+}
+
 }  // namespace
 
 RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
   auto backoff = std::chrono::milliseconds(250);
-  for (int attempt = 1;; ++attempt) {
-    CURL* curl = TakeHandle();
-    RegistryResponse response;
-    try {
-      response = PerformOnce(curl, request);
-    } catch (...) {
-      Curl().easy_cleanup(curl);
-      throw;
+  // Answers to a 401: one (a cached token refused: a new one), two for a request sent
+  // anonymously (the challenge taken up, then one replacement of a refused token).
+  int auth_rounds = 0;
+  int max_auth_rounds = 1;
+  for (int attempt = 1;;) {
+    RegistryResponse response = ToRegistry(request, auth_->Authorization());
+    if (response.status == 401 && response.from_registry) {
+      if (auth_rounds == 0 && response.sent_authorization.empty()) max_auth_rounds = 2;
+      if (auth_rounds < max_auth_rounds &&
+          auth_->OnUnauthorized(response.www_authenticate, response.sent_authorization)) {
+        ++auth_rounds;
+        continue;
+      }
     }
-    ReturnHandle(curl);
     if (attempt == kAttempts || !Retryable(response)) {
       ThrowForStatus(request, response);
       return response;
     }
-    std::this_thread::sleep_for(backoff);
+    std::this_thread::sleep_for(RetryDelay(response, backoff));
     backoff *= 2;
+    ++attempt;
   }
+}
+
+int RegistryClient::TokensFetched() const {
+  return auth_->TokensFetched();
 }
 
 FetchedDocument RegistryClient::GetManifest(const std::string& ref) const {

@@ -1,6 +1,7 @@
 // A client of the OCI distribution API (`/v2/`) on libcurl: manifests, blobs, byte ranges.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "layers/registry/image_reference.h"
+#include "layers/registry/registry_access.h"
 
 typedef void CURL;
 
@@ -16,6 +18,7 @@ namespace imgmount {
 /// One HTTP request of the client and its answer (registry_exchange.h).
 struct RegistryRequest;
 struct RegistryResponse;
+class RegistryAuth;
 
 /// The largest manifest or index fetched (they are JSON documents of a few KiB).
 constexpr uint64_t kMaxDocumentBytes = 4 << 20;
@@ -34,8 +37,9 @@ struct FetchedDocument {
 /// connections are kept and reused.
 class RegistryClient {
  public:
-  /// A client of `reference`'s registry and repository.
-  explicit RegistryClient(ImageReference reference);
+  /// A client of `reference`'s registry and repository, reached as `access` says. Throws kUsage
+  /// for a malformed --creds or an unreadable --cert-dir.
+  explicit RegistryClient(ImageReference reference, const RegistryAccess& access = {});
   ~RegistryClient();
   RegistryClient(const RegistryClient&) = delete;
   RegistryClient& operator=(const RegistryClient&) = delete;
@@ -56,16 +60,39 @@ class RegistryClient {
   /// range and sends the whole blob is handled). Returns fewer bytes only at the blob's end.
   std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length) const;
 
+  /// How many Bearer tokens this client fetched (for tests and -v).
+  int TokensFetched() const;
+
  private:
   RegistryResponse Perform(const RegistryRequest& request) const;
   bool RepositoryExists() const;
-  RegistryResponse PerformOnce(CURL* curl, const RegistryRequest& request) const;
+  // Sends `request` to the registry (HTTPS, or plain HTTP where permitted and the registry
+  // speaks no TLS), redirects followed.
+  RegistryResponse ToRegistry(const RegistryRequest& request,
+                              const std::string& authorization) const;
+  // Sends `request` to `url`, following at most kMaxRedirects redirects; `authorization` goes
+  // only to `url`'s own origin.
+  RegistryResponse Exchange(const std::string& url, const RegistryRequest& request,
+                            const std::string& authorization) const;
+  RegistryResponse PerformOnce(CURL* curl, const std::string& url, const RegistryRequest& request,
+                               const std::string& authorization) const;
+  // GET of a token from a Bearer realm (registry_auth.h's TokenFetcher).
+  std::pair<long, std::string> FetchToken(const std::string& url,
+                                          const std::string& authorization) const;
+  bool PlainHttpAllowed(const std::string& host) const;
   void ThrowForStatus(const RegistryRequest& request, const RegistryResponse& response) const;
-  std::string Url(const std::string& path) const;
   CURL* TakeHandle() const;
   void ReturnHandle(CURL* curl) const;
 
   ImageReference reference_;
+  RegistryAccess access_;
+  // The system CAs plus those of --cert-dir ("" = libcurl's default), and a client key pair.
+  std::string ca_bundle_;
+  std::string client_cert_;
+  std::string client_key_;
+  std::unique_ptr<RegistryAuth> auth_;
+  // Whether the registry was found to speak plain HTTP (only tried where permitted).
+  mutable std::atomic<int> scheme_{0};
   mutable std::mutex mu_;
   mutable std::vector<CURL*> idle_;
 };

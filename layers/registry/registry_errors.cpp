@@ -3,6 +3,7 @@
 #include <cerrno>
 
 #include "layers/base/error.h"
+#include "layers/registry/registry_auth.h"
 #include "layers/registry/registry_client.h"
 #include "layers/registry/registry_exchange.h"
 
@@ -37,16 +38,27 @@ void RegistryClient::ThrowForStatus(const RegistryRequest& request,
     std::string detail = ": " + r.curl_error;
     switch (r.code) {
       case CURLE_PEER_FAILED_VERIFICATION:
-        throw Error(ErrorKind::kIntegrity, EPROTO,
+        throw Error(ErrorKind::kIo, EPROTO,
                     subject + ": TLS error: the certificate of registry " + host +
-                        " does not verify against the system CAs" + detail);
+                        " does not verify against the system CAs" +
+                        (access_.cert_dir.empty() ? "" : " and those of " + access_.cert_dir) +
+                        detail +
+                        " (--cert-dir DIR adds CA certificates, --tls-verify=false "
+                        "skips the check)");
       case CURLE_SSL_CONNECT_ERROR:
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_CIPHER:
       case CURLE_SSL_ENGINE_NOTFOUND:
       case CURLE_SSL_CACERT_BADFILE:
       case CURLE_SSL_ISSUER_ERROR:
-        throw Error(ErrorKind::kIo, EPROTO, subject + ": TLS error with registry " + host + detail);
+      case CURLE_SSL_CRL_BADFILE:
+      case CURLE_SSL_SHUTDOWN_FAILED:
+      case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+      case CURLE_SSL_INVALIDCERTSTATUS:
+      case CURLE_SSL_CLIENTCERT:
+        throw Error(
+            ErrorKind::kIo, EPROTO,
+            subject + ": TLS error: the TLS handshake with registry " + host + " failed" + detail);
       case CURLE_COULDNT_RESOLVE_HOST:
         throw Error(ErrorKind::kIo, EHOSTUNREACH,
                     subject + ": network error: cannot resolve registry host " + host + detail);
@@ -71,10 +83,9 @@ void RegistryClient::ThrowForStatus(const RegistryRequest& request,
     return;
   }
   if (r.status == 401 || r.status == 403) {
-    throw Error(ErrorKind::kIo, EACCES,
-                subject + ": unauthorized: registry " + host +
-                    " refuses anonymous access to repository \"" + reference_.repository + "\"" +
-                    status + "; registry credentials are not supported yet");
+    throw Error(ErrorKind::kUnauthorized, EACCES,
+                subject + ": unauthorized: registry " + host + " refuses access to repository \"" +
+                    reference_.repository + "\"" + status + ": " + auth_->Explain());
   }
   if (r.status == 404) {
     if (r.body.find("NAME_UNKNOWN") != std::string::npos) {

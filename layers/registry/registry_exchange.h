@@ -40,6 +40,14 @@ struct RegistryResponse {
   uint64_t keep = 0;
   /// Whether the transfer ended because a whole body was longer than its limit.
   bool too_large = false;
+  /// WWW-Authenticate (several joined by ", "), Retry-After, and where a 3xx points (absolute).
+  std::string www_authenticate;
+  std::string retry_after;
+  std::string redirect_url;
+  /// The Authorization value the request carried ("" none): never printed.
+  std::string sent_authorization;
+  /// Whether the answer came from the registry's own origin (not a redirect's target).
+  bool from_registry = true;
 };
 
 /// Whether the transfer was ended on purpose: a range complete, or a document over its limit.
@@ -50,5 +58,11 @@ bool NetworkFailure(CURLcode code);
 
 /// Attempts made before a retryable failure is reported.
 inline constexpr int kAttempts = 4;
+
+/// Redirects followed for one request.
+inline constexpr int kMaxRedirects = 5;
+
+/// The longest wait a Retry-After header gets.
+inline constexpr long kMaxRetryAfterSeconds = 30;
 
 }  // namespace imgmount

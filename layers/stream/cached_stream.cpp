@@ -44,7 +44,11 @@ SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::stri
   try {
     decoder.DecodeSpan(i, bytes);
   } catch (const Error& e) {
-    if (e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kInternal) throw;
+    // Failures to read the blob (I/O, a registry refusing access) are not changed bytes.
+    if (e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kInternal ||
+        e.kind() == ErrorKind::kUnauthorized) {
+      throw;
+    }
     throw Error(ErrorKind::kIntegrity, EIO, where + " changed since indexing: " + e.what());
   }
   if (SpanCrc32(0, bytes) != span.crc32) {

@@ -2,7 +2,7 @@
 # directories), mountpoints and the canonical platforms.
 
 _imgmount_commands="ls cat inspect history config manifest images export verify which diff cache status help mount"
-_imgmount_image_options="--platform --image --upto -q --quiet --cache-dir --no-cache -v --verbose -h --help"
+_imgmount_image_options="--platform --image --upto -q --quiet --cache-dir --no-cache -v --verbose --tls-verify --tls-verify=false --cert-dir --authfile --creds -h --help"
 _imgmount_platforms="linux/amd64 linux/amd64/v2 linux/amd64/v3 linux/arm64/v8 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64 linux/mips64le windows/amd64"
 
 # The options of one command (those it takes beside the image options).
@@ -30,18 +30,22 @@ _imgmount() {
       mapfile -t COMPREPLY < <(compgen -W "$_imgmount_platforms" -- "$cur")
       return
       ;;
-    --cache-dir)
+    --cache-dir | --cert-dir)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
       return
       ;;
-    --upto | --days | --image | -o) return ;;
+    --authfile)
+      mapfile -t COMPREPLY < <(compgen -f -- "$cur")
+      return
+      ;;
+    --upto | --days | --image | --creds | -o) return ;;
   esac
   # The command is the first word that is not an option or an option's value.
   local command="" i word
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     case "$word" in
-      --platform | --image | --upto | --cache-dir | -o) ((i++)) ;;
+      --platform | --image | --upto | --cache-dir | --cert-dir | --authfile | --creds | -o) ((i++)) ;;
       -*) ;;
       *)
         command=$word

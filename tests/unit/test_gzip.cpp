@@ -4,6 +4,7 @@
 
 #include "layers/base/error.h"
 #include "layers/codecs/codec_choice.h"
+#include "layers/source/basic_sources.h"
 #include "layers/stream/cached_stream.h"
 #include "layers/stream/decode_pass.h"
 #include "layers/stream/span_cache.h"
@@ -251,6 +252,47 @@ TEST_CASE("gzip index reopens from a copy, and refuses inconsistent ones", "[gzi
     if (span.point == 1) in_span = span.start;
   }
   CHECK_THROWS_AS(ReadString(*damaged, in_span, 10), Error);
+}
+
+}  // namespace imgmount
+
+namespace imgmount {
+namespace {
+
+// A blob whose every read is refused the way a registry refuses one (credentials gone).
+class RefusingSource final : public ByteSource {
+ public:
+  explicit RefusingSource(uint64_t size) : size_(size) {}
+  uint64_t Size() const override { return size_; }
+  size_t ReadAt(uint64_t, std::span<std::byte>) const override {
+    throw Error(ErrorKind::kUnauthorized, EACCES, "registry: unauthorized");
+  }
+  std::string Describe() const override { return "refusing blob"; }
+
+ private:
+  uint64_t size_;
+};
+
+}  // namespace
+
+TEST_CASE("a refused read of an indexed blob stays unauthorized, not changed", "[gzip]") {
+  std::string ref = testing::MakeText(1 << 20, 16);
+  std::string blob = testing::GzipMember(ref);
+  DecodeOptions options;
+  options.span_bytes = 64 * 1024;
+  auto pass = StartDecodePass(std::make_shared<MemorySource>(blob, "layer"), Codec::kGzip, "layer",
+                              options);
+  pass->Drain();
+  pass->Finish();
+  SourcePtr refused =
+      OpenIndexed(std::make_shared<RefusingSource>(blob.size()), pass->Index(), "layer", options);
+  try {
+    ReadString(*refused, ref.size() / 2, 100);
+    FAIL("a refused read returned bytes");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kUnauthorized);
+    CHECK(e.errno_value() == EACCES);
+  }
 }
 
 }  // namespace imgmount

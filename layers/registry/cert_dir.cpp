@@ -1,0 +1,73 @@
+#include "layers/registry/cert_dir.h"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "layers/base/error.h"
+
+namespace imgmount {
+namespace {
+
+constexpr size_t kMaxCertFileBytes = 8 << 20;
+
+std::string ReadSmallFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(ErrorKind::kUsage, EINVAL, "--cert-dir: cannot read " + path);
+  std::ostringstream text;
+  text << in.rdbuf();
+  std::string bytes = text.str();
+  if (bytes.size() > kMaxCertFileBytes) {
+    throw Error(ErrorKind::kUsage, EFBIG, "--cert-dir: " + path + " is larger than 8 MiB");
+  }
+  return bytes;
+}
+
+bool IsFile(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+}  // namespace
+
+CertDirFiles LoadCertDir(const std::string& dir, const std::string& system_bundle) {
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    throw Error(ErrorKind::kUsage, errno, "--cert-dir " + dir + ": " + std::strerror(errno));
+  }
+  std::vector<std::string> names;
+  while (dirent* entry = ::readdir(d)) names.emplace_back(entry->d_name);
+  ::closedir(d);
+  std::sort(names.begin(), names.end());
+  CertDirFiles files;
+  std::string extra;
+  for (const std::string& name : names) {
+    std::string path = dir + "/" + name;
+    if (!IsFile(path)) continue;
+    if (name.ends_with(".crt")) {
+      extra += ReadSmallFile(path) + "\n";
+    } else if (name.ends_with(".cert") && files.client_cert.empty()) {
+      std::string key = path.substr(0, path.size() - 5) + ".key";
+      if (!IsFile(key)) {
+        throw Error(ErrorKind::kUsage, ENOENT,
+                    "--cert-dir: the client certificate " + path + " has no key " + key);
+      }
+      files.client_cert = path;
+      files.client_key = key;
+    }
+  }
+  if (!extra.empty()) {
+    std::string system;
+    if (!system_bundle.empty() && IsFile(system_bundle)) system = ReadSmallFile(system_bundle);
+    files.ca_bundle = system + "\n" + extra;
+  }
+  return files;
+}
+
+}  // namespace imgmount

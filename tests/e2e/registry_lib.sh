@@ -1,0 +1,65 @@
+# Shared by the registry tests (sourced after lib.sh): free loopback ports and Debian's
+# docker-registry (distribution 2.8) started on one with a temporary config, its pid added to
+# SERVER_PIDS so that lib.sh's EXIT trap stops it even when the test fails.
+
+# free_port: prints a TCP port free on 127.0.0.1 right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_registry [STORE [HTTP_EXTRA [TOP_EXTRA]]]: serves $WORK/STORE (default "registry") on a
+# free loopback port and sets REGISTRY=127.0.0.1:PORT and REGISTRY_PID. HTTP_EXTRA is added to
+# the http: map (", tls: {...}"), TOP_EXTRA as top-level YAML lines (an auth: section). Up once
+# /v2/ answers anything over HTTP or HTTPS (401 included).
+start_registry() {
+  local store=${1:-registry} http_extra=${2:-} top_extra=${3:-} attempt port i
+  for attempt in 1 2 3; do
+    port=$(free_port)
+    cat > "$WORK/$store.yml" << YML
+version: 0.1
+storage: {filesystem: {rootdirectory: $WORK/$store}}
+http: {addr: 127.0.0.1:$port$http_extra}
+log: {level: error}
+$top_extra
+YML
+    docker-registry serve "$WORK/$store.yml" > "$WORK/$store.log" 2>&1 &
+    REGISTRY_PID=$!
+    SERVER_PIDS+=("$REGISTRY_PID")
+    for i in $(seq 1 100); do
+      if python3 - "$port" << 'PY' 2> /dev/null; then
+import ssl, sys, urllib.error, urllib.request
+context = ssl._create_unverified_context()
+for scheme in ("http", "https"):
+    try:
+        urllib.request.urlopen("%s://127.0.0.1:%s/v2/" % (scheme, sys.argv[1]), timeout=1,
+                               context=context if scheme == "https" else None)
+        sys.exit(0)
+    except urllib.error.HTTPError as e:
+        if e.code != 400:
+            sys.exit(0)
+    except Exception:
+        pass
+sys.exit(1)
+PY
+        REGISTRY=127.0.0.1:$port
+        return 0
+      fi
+      kill -0 "$REGISTRY_PID" 2> /dev/null || break
+      sleep 0.05
+    done
+    kill "$REGISTRY_PID" 2> /dev/null || true
+  done
+  say "FAIL: the registry did not start: $(head -c 600 "$WORK/$store.log")"
+  exit 1
+}
+
+# wait_for_file PATH: waits up to 5 s for a server to write PATH (its port).
+wait_for_file() {
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$1" ] && return 0
+    sleep 0.05
+  done
+  say "FAIL: $1 was not written"
+  exit 1
+}
