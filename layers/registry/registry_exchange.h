@@ -5,6 +5,7 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,9 @@ struct RegistryRequest {
   uint64_t limit = 0;
   /// What is fetched, for messages ("manifest latest", "blob sha256:ab12..").
   std::string what;
+  /// When set, the body (after the bytes a 200 answer to a range skips) goes to this callback
+  /// instead of `body`; it returns false to end the transfer.
+  std::function<bool(std::string_view)> sink;
 };
 
 /// What one HTTP request got.
@@ -40,6 +44,10 @@ struct RegistryResponse {
   uint64_t keep = 0;
   /// Whether the transfer ended because a whole body was longer than its limit.
   bool too_large = false;
+  /// Whether the answer's status is 200 or 206 (only such a body goes to the sink).
+  bool status_ok = false;
+  /// The request's sink, if any (a successful answer's body goes there).
+  std::function<bool(std::string_view)> sink;
 };
 
 /// Whether the transfer was ended on purpose: a range complete, or a document over its limit.

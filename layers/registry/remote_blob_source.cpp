@@ -2,31 +2,189 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 
 #include "layers/base/error.h"
+#include "layers/registry/blob_stream.h"
 
 namespace imgmount {
+namespace {
+
+// Chunks kept in memory per blob.
+constexpr size_t kRecentChunks = 4;
+// Requests one read sends at once.
+constexpr uint64_t kParallelRequests = 4;
+// A WillNeed at least this long is a pass over the blob.
+constexpr uint64_t kPassHint = 8 << 20;
+
+}  // namespace
 
 RemoteBlobSource::RemoteBlobSource(std::shared_ptr<const RegistryClient> client, std::string digest,
-                                   uint64_t size)
-    : client_(std::move(client)), digest_(std::move(digest)), size_(size) {}
+                                   uint64_t size, std::shared_ptr<const ChunkStore> store)
+    : client_(std::move(client)),
+      digest_(std::move(digest)),
+      size_(size),
+      store_(std::move(store)) {}
 
-size_t RemoteBlobSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
-  if (offset >= size_ || dst.empty()) return 0;
-  uint64_t length = std::min<uint64_t>(dst.size(), size_ - offset);
-  std::string bytes = client_->GetBlobRange(digest_, offset, length);
-  if (bytes.size() < length) {
-    throw Error(ErrorKind::kIo, EIO,
-                Describe() + ": the registry sent " + std::to_string(bytes.size()) +
-                    " bytes for a range of " + std::to_string(length) + " at offset " +
-                    std::to_string(offset) + " (the blob is " + std::to_string(size_) + " bytes)");
-  }
-  std::memcpy(dst.data(), bytes.data(), length);
-  return length;
-}
+RemoteBlobSource::~RemoteBlobSource() = default;
 
 std::string RemoteBlobSource::Describe() const {
   return client_->reference().given + ": blob " + digest_;
+}
+
+uint64_t RemoteBlobSource::ChunkSize(uint64_t index) const {
+  return std::min(kChunkBytes, size_ - index * kChunkBytes);
+}
+
+void RemoteBlobSource::WillNeed(uint64_t offset, uint64_t length) const {
+  if (offset >= size_) return;
+  bool pass = length >= kPassHint || (offset == 0 && length >= size_);
+  if (!pass || AllKept(offset, std::min(size_, offset + length))) return;
+  std::lock_guard lock(mu_);
+  // A stream that already runs toward `offset` serves it; one that ended or failed is replaced.
+  if (stream_ && stream_->Reaches(offset)) return;
+  stream_.reset();
+  stream_ = std::make_shared<BlobStream>(client_, digest_, offset, size_);
+}
+
+bool RemoteBlobSource::AllKept(uint64_t begin, uint64_t end) const {
+  for (uint64_t i = begin / kChunkBytes; i * kChunkBytes < end; ++i) {
+    bool in_memory = false;
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& entry : recent_) in_memory = in_memory || entry.first == i;
+    }
+    if (!in_memory && !(store_ && store_->Has(digest_, i))) return false;
+  }
+  return true;
+}
+
+size_t RemoteBlobSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
+  if (offset >= size_ || dst.empty()) return 0;
+  size_t length = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
+  dst = dst.first(length);
+  std::shared_ptr<BlobStream> stream;
+  {
+    std::lock_guard lock(mu_);
+    stream = stream_;
+  }
+  size_t done = 0;
+  if (stream && stream->Serves(offset)) {
+    done = stream->Read(offset, dst);
+    if (done < length) {
+      // The stream ended or failed: the rest comes by ranges, which retry and report.
+      std::lock_guard lock(mu_);
+      if (stream_ == stream) stream_.reset();
+    }
+  }
+  if (done < length) {
+    try {
+      ReadChunks(offset + done, dst.subspan(done));
+    } catch (const Error& e) {
+      // A reader (a FUSE read) gets EIO for any failure to fetch; the message says which.
+      if (e.kind() != ErrorKind::kIo || e.errno_value() == EIO) throw;
+      throw Error(ErrorKind::kIo, EIO, e.what());
+    }
+  }
+  return length;
+}
+
+RemoteBlobSource::Chunk RemoteBlobSource::Remembered(uint64_t index) const {
+  std::lock_guard lock(mu_);
+  for (auto it = recent_.begin(); it != recent_.end(); ++it) {
+    if (it->first != index) continue;
+    recent_.splice(recent_.begin(), recent_, it);
+    return it->second;
+  }
+  return nullptr;
+}
+
+void RemoteBlobSource::Remember(uint64_t index, Chunk chunk) const {
+  std::lock_guard lock(mu_);
+  recent_.remove_if([index](const auto& entry) { return entry.first == index; });
+  recent_.emplace_front(index, std::move(chunk));
+  if (recent_.size() > kRecentChunks) recent_.pop_back();
+}
+
+void RemoteBlobSource::FetchRun(uint64_t first, uint64_t count, std::vector<Chunk>& out,
+                                uint64_t base) const {
+  uint64_t begin = first * kChunkBytes;
+  uint64_t end = std::min(size_, (first + count) * kChunkBytes);
+  std::string bytes = client_->GetBlobRange(digest_, begin, end - begin);
+  if (bytes.size() != end - begin) {
+    throw Error(ErrorKind::kIo, EIO,
+                Describe() + ": the registry sent " + std::to_string(bytes.size()) +
+                    " bytes for a range of " + std::to_string(end - begin) + " at offset " +
+                    std::to_string(begin) + " (the blob is " + std::to_string(size_) + " bytes)");
+  }
+  for (uint64_t i = 0; i < count; ++i) {
+    auto chunk = std::make_shared<const std::string>(bytes.substr(i * kChunkBytes, kChunkBytes));
+    if (store_) store_->Put(digest_, first + i, *chunk);
+    out[first + i - base] = std::move(chunk);
+  }
+}
+
+void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) const {
+  uint64_t first = offset / kChunkBytes;
+  uint64_t last = (offset + dst.size() - 1) / kChunkBytes;
+  std::vector<Chunk> chunks(last - first + 1);
+  std::vector<uint64_t> missing;
+  for (uint64_t i = first; i <= last; ++i) {
+    Chunk& chunk = chunks[i - first];
+    chunk = Remembered(i);
+    if (!chunk && store_) {
+      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
+        chunk = std::make_shared<const std::string>(std::move(*kept));
+      }
+    }
+    if (!chunk) missing.push_back(i);
+  }
+  // Runs of consecutive missing chunks, long ones cut so that up to kParallelRequests go out.
+  uint64_t most =
+      std::max<uint64_t>(1, (missing.size() + kParallelRequests - 1) / kParallelRequests);
+  std::vector<std::pair<uint64_t, uint64_t>> runs;
+  for (uint64_t i : missing) {
+    if (!runs.empty() && runs.back().first + runs.back().second == i && runs.back().second < most) {
+      ++runs.back().second;
+    } else {
+      runs.emplace_back(i, 1);
+    }
+  }
+  if (runs.size() == 1) {
+    FetchRun(runs[0].first, runs[0].second, chunks, first);
+  } else if (!runs.empty()) {
+    std::vector<std::future<void>> pending;
+    for (auto [start, count] : runs) {
+      pending.push_back(std::async(std::launch::async, [this, start, count, &chunks, first] {
+        FetchRun(start, count, chunks, first);
+      }));
+    }
+    for (auto& p : pending) p.wait();
+    for (auto& p : pending) p.get();  // the first failure, after every request ended
+  }
+  size_t done = 0;
+  for (uint64_t i = first; i <= last; ++i) {
+    const std::string& chunk = *chunks[i - first];
+    uint64_t at = offset + done - i * kChunkBytes;
+    size_t n = static_cast<size_t>(std::min<uint64_t>(chunk.size() - at, dst.size() - done));
+    std::memcpy(dst.data() + done, chunk.data() + at, n);
+    done += n;
+  }
+  Remember(last, chunks.back());
+  if (last != first) Remember(first, chunks.front());
+}
+
+void RemoteBlobSource::Forget(uint64_t offset, uint64_t length) const {
+  if (length == 0 || offset >= size_) return;
+  uint64_t first = offset / kChunkBytes;
+  uint64_t last = (std::min(size_, offset + length) - 1) / kChunkBytes;
+  {
+    std::lock_guard lock(mu_);
+    recent_.remove_if([&](const auto& e) { return e.first >= first && e.first <= last; });
+  }
+  if (store_) {
+    for (uint64_t i = first; i <= last; ++i) store_->Drop(digest_, i);
+  }
 }
 
 }  // namespace imgmount
