@@ -9,36 +9,7 @@ source "$(dirname "$0")/lib.sh"
 
 command -v docker-registry > /dev/null || { say "SKIP: docker-registry is not installed"; exit 0; }
 
-# start_registry: serves $WORK/registry on a free loopback port (REGISTRY=127.0.0.1:PORT).
-start_registry() {
-  local attempt port i
-  for attempt in 1 2 3; do
-    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-    cat > "$WORK/registry.yml" << YML
-version: 0.1
-storage: {filesystem: {rootdirectory: $WORK/registry}}
-http: {addr: 127.0.0.1:$port}
-log: {level: error}
-YML
-    docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
-    REGISTRY_PID=$!
-    SERVER_PIDS+=("$REGISTRY_PID")
-    for i in $(seq 1 100); do
-      if python3 - "$port" << 'PY' 2> /dev/null; then
-import sys, urllib.request
-urllib.request.urlopen("http://127.0.0.1:%s/v2/" % sys.argv[1], timeout=1)
-PY
-        REGISTRY=127.0.0.1:$port
-        return 0
-      fi
-      kill -0 "$REGISTRY_PID" 2> /dev/null || break
-      sleep 0.05
-    done
-    kill "$REGISTRY_PID" 2> /dev/null || true
-  done
-  say "FAIL: the registry did not start: $(head -c 600 "$WORK/registry.log")"
-  exit 1
-}
+source "$(dirname "$0")/registry_lib.sh"
 
 start_registry
 say "registry on $REGISTRY"

@@ -1,0 +1,87 @@
+# Shared by the registry tests (sourced after lib.sh): a docker-registry on a free loopback port.
+
+# start_registry: serves $WORK/registry on a free loopback port (REGISTRY=127.0.0.1:PORT).
+start_registry() {
+  local attempt port i
+  for attempt in 1 2 3; do
+    port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    cat > "$WORK/registry.yml" << YML
+version: 0.1
+storage: {filesystem: {rootdirectory: $WORK/registry}}
+http: {addr: 127.0.0.1:$port}
+log: {level: error}
+YML
+    docker-registry serve "$WORK/registry.yml" > "$WORK/registry.log" 2>&1 &
+    REGISTRY_PID=$!
+    SERVER_PIDS+=("$REGISTRY_PID")
+    for i in $(seq 1 100); do
+      if python3 - "$port" << 'PY' 2> /dev/null; then
+import sys, urllib.request
+urllib.request.urlopen("http://127.0.0.1:%s/v2/" % sys.argv[1], timeout=1)
+PY
+        REGISTRY=127.0.0.1:$port
+        return 0
+      fi
+      kill -0 "$REGISTRY_PID" 2> /dev/null || break
+      sleep 0.05
+    done
+    kill "$REGISTRY_PID" 2> /dev/null || true
+  done
+  say "FAIL: the registry did not start: $(head -c 600 "$WORK/registry.log")"
+  exit 1
+}
+
+# start_proxy [PORT]: tests/tools/fault_proxy.py in front of $REGISTRY (PROXY=127.0.0.1:PORT),
+# logging to $WORK/proxy.log; PORT reuses a port (a restart after stop_proxy).
+start_proxy() {
+  rm -f "$WORK/proxy.port"
+  python3 "$(dirname "$0")/../tools/fault_proxy.py" "$WORK/proxy.port" "$REGISTRY" \
+    "$WORK/proxy.log" "${1:-0}" 2> "$WORK/proxy.err" &
+  PROXY_PID=$!
+  SERVER_PIDS+=("$PROXY_PID")
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$WORK/proxy.port" ] && { PROXY=127.0.0.1:$(cat "$WORK/proxy.port"); return 0; }
+    sleep 0.05
+  done
+  say "FAIL: the fault proxy did not start: $(cat "$WORK/proxy.err")"
+  exit 1
+}
+
+stop_proxy() {
+  kill "$PROXY_PID" 2> /dev/null || true
+  wait "$PROXY_PID" 2> /dev/null || true
+}
+
+# proxy_mode MODE: switches the proxy's fault (fault_proxy.py lists them).
+proxy_mode() { python3 -c 'import sys,urllib.request; urllib.request.urlopen("http://%s/_proxy/%s" % (sys.argv[1], sys.argv[2]), timeout=5).read()' "$PROXY" "$1"; }
+
+# blob_requests [DIGEST]: GETs of blobs (of DIGEST) the proxy has logged so far.
+blob_requests() { grep -c "^GET /v2/.*/blobs/${1:-}" "$WORK/proxy.log" 2> /dev/null || true; }
+
+# push_raw OCI_DIR REPO:TAG: pushes an oci-dir image's manifest and blobs as they are, with the
+# distribution API (skopeo would compress uncompressed layers and may reuse other blobs).
+push_raw() {
+  python3 - "$1" "$REGISTRY" "$2" << 'PY'
+import json, os, sys, urllib.request
+src, registry, ref = sys.argv[1:]
+repo, tag = ref.rsplit(":", 1)
+index = json.load(open(os.path.join(src, "index.json")))
+desc = index["manifests"][0]
+def blob(digest):
+    return open(os.path.join(src, "blobs", *digest.split(":")), "rb").read()
+manifest = blob(desc["digest"])
+for d in [json.loads(manifest)["config"]] + json.loads(manifest)["layers"]:
+    base = "http://%s/v2/%s/blobs/uploads/" % (registry, repo)
+    loc = urllib.request.urlopen(urllib.request.Request(base, method="POST")).headers["Location"]
+    if loc.startswith("/"):
+        loc = "http://" + registry + loc
+    sep = "&" if "?" in loc else "?"
+    urllib.request.urlopen(urllib.request.Request(loc + sep + "digest=" + d["digest"],
+        data=blob(d["digest"]), method="PUT",
+        headers={"Content-Type": "application/octet-stream"})).read()
+urllib.request.urlopen(urllib.request.Request(
+    "http://%s/v2/%s/manifests/%s" % (registry, repo, tag), data=manifest, method="PUT",
+    headers={"Content-Type": desc["mediaType"]})).read()
+PY
+}
