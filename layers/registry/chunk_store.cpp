@@ -88,8 +88,9 @@ std::vector<ChunkFile> Walk(const std::string& chunks) {
       if (!IsValidDigest(digest)) continue;
       std::string blob_dir = chunks + "/" + alg + "/" + hex;
       for (const std::string& name : Names(blob_dir)) {
-        bool temporary = name.starts_with(".tmp.");
-        if (!temporary && name.find_first_not_of("0123456789") != std::string::npos) continue;
+        bool temporary = name.starts_with(".tmp.") || name.starts_with("blob.tmp.");
+        bool chunk = name == "blob" || name.find_first_not_of("0123456789") == std::string::npos;
+        if (!temporary && !chunk) continue;
         struct stat st {};
         std::string path = blob_dir + "/" + name;
         if (::lstat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
@@ -220,6 +221,18 @@ void ChunkStore::Put(const std::string& digest, uint64_t index, const std::strin
     written_since_trim_ = 0;
     TrimChunkCache(cache_dir_, limit_, 0);
   }
+}
+
+std::string ChunkStore::WholeBlobPath(const std::string& digest, bool create) const {
+  std::string blob_dir = BlobDir(dir_, digest);
+  if (blob_dir.empty()) return "";
+  if (!create) return blob_dir + "/blob";
+  std::string alg_dir = blob_dir.substr(0, blob_dir.rfind('/'));
+  ::mkdir(cache_dir_.c_str(), 0700);
+  ::mkdir(dir_.c_str(), 0700);
+  ::mkdir(alg_dir.c_str(), 0700);
+  ::mkdir(blob_dir.c_str(), 0700);
+  return blob_dir + "/blob";
 }
 
 void ChunkStore::Drop(const std::string& digest, uint64_t index) const {

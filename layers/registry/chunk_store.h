@@ -4,6 +4,8 @@
 //
 //   chunks/<alg>/<hex>/<N>      chunk N (bytes [N * 1 MiB, (N + 1) * 1 MiB) of the blob, less at
 //                               its end) behind a 16-byte header: "IMCHUNK1", CRC-32 and length
+//   chunks/<alg>/<hex>/blob     the whole blob, from a registry that ignores Range requests
+//                               (whole_blob.h), verified against the digest before renamed here
 //   chunks/<alg>/<hex>/.tmp.*   a chunk being written (renamed into place when complete)
 //
 // A chunk's modification time is its last use (touched on every hit); the cache is kept under
@@ -47,6 +49,9 @@ class ChunkStore {
 
   /// Removes chunk `index` of blob `digest` (its bytes failed a check).
   void Drop(const std::string& digest, uint64_t index) const;
+
+  /// Where the whole blob `digest` is kept (its directory made when `create`); "" if nowhere.
+  std::string WholeBlobPath(const std::string& digest, bool create) const;
 
  private:
   std::string ChunkPath(const std::string& digest, uint64_t index) const;

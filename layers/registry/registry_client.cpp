@@ -284,13 +284,14 @@ uint64_t RegistryClient::BlobSize(const std::string& digest) const {
 }
 
 std::string RegistryClient::GetBlobRange(const std::string& digest, uint64_t offset,
-                                         uint64_t length) const {
+                                         uint64_t length, bool* range_ignored) const {
   if (length == 0) return "";
   RegistryRequest request;
   request.path = "blobs/" + digest;
   request.range = {offset, length};
   request.what = "blob " + digest;
   RegistryResponse r = Perform(request);
+  if (range_ignored != nullptr) *range_ignored = r.status == 200;
   if (r.status == 416) return "";
   return std::move(r.body);
 }

@@ -55,8 +55,10 @@ class RegistryClient {
   uint64_t BlobSize(const std::string& digest) const;
 
   /// Bytes [offset, offset + length) of blob `digest` (a ranged GET; a server that ignores the
-  /// range and sends the whole blob is handled). Returns fewer bytes only at the blob's end.
-  std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length) const;
+  /// range and sends the whole blob is handled, and said in `range_ignored` if not null).
+  /// Returns fewer bytes only at the blob's end.
+  std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length,
+                           bool* range_ignored = nullptr) const;
 
   /// Streams blob `digest` from `offset` to its end into `sink` (one GET, a range unless
   /// `offset` is 0), which returns false to stop early. One attempt: the caller resumes after a

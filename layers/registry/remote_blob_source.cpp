@@ -1,11 +1,16 @@
 #include "layers/registry/remote_blob_source.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstring>
 #include <future>
 
 #include "layers/base/error.h"
 #include "layers/registry/blob_stream.h"
+#include "layers/registry/whole_blob.h"
+#include "layers/source/basic_sources.h"
 
 namespace imgmount {
 namespace {
@@ -24,7 +29,19 @@ RemoteBlobSource::RemoteBlobSource(std::shared_ptr<const RegistryClient> client,
     : client_(std::move(client)),
       digest_(std::move(digest)),
       size_(size),
-      store_(std::move(store)) {}
+      store_(std::move(store)) {
+  // A blob downloaded whole before (its registry ignores Range requests) is read from its file.
+  std::string path = store_ ? store_->WholeBlobPath(digest_, false) : "";
+  struct stat st {};
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0 &&
+      static_cast<uint64_t>(st.st_size) == size_) {
+    try {
+      whole_ = FileSource::Open(path);
+    } catch (const Error&) {
+      whole_ = nullptr;  // removed meanwhile: read from the registry
+    }
+  }
+}
 
 RemoteBlobSource::~RemoteBlobSource() = default;
 
@@ -36,8 +53,25 @@ uint64_t RemoteBlobSource::ChunkSize(uint64_t index) const {
   return std::min(kChunkBytes, size_ - index * kChunkBytes);
 }
 
+SourcePtr RemoteBlobSource::WholeBlob() const {
+  std::lock_guard lock(mu_);
+  return whole_;
+}
+
+void RemoteBlobSource::FetchWholeBlob() const {
+  std::lock_guard download(download_mu_);
+  if (WholeBlob()) return;
+  std::string path = store_ ? store_->WholeBlobPath(digest_, true) : "";
+  SourcePtr whole = DownloadWholeBlob(*client_, digest_, size_, path);
+  std::lock_guard lock(mu_);
+  whole_ = std::move(whole);
+  stream_.reset();
+  recent_.clear();
+}
+
 void RemoteBlobSource::WillNeed(uint64_t offset, uint64_t length) const {
   if (offset >= size_) return;
+  if (SourcePtr whole = WholeBlob()) return whole->WillNeed(offset, length);
   bool pass = length >= kPassHint || (offset == 0 && length >= size_);
   if (!pass || AllKept(offset, std::min(size_, offset + length))) return;
   std::lock_guard lock(mu_);
@@ -64,9 +98,16 @@ size_t RemoteBlobSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const
   size_t length = static_cast<size_t>(std::min<uint64_t>(dst.size(), size_ - offset));
   dst = dst.first(length);
   std::shared_ptr<BlobStream> stream;
+  bool download = false;
   {
     std::lock_guard lock(mu_);
+    if (whole_) return whole_->ReadAt(offset, dst);
     stream = stream_;
+    download = ranges_ignored_;
+  }
+  if (download) {
+    FetchWholeBlob();
+    return WholeBlob()->ReadAt(offset, dst);
   }
   size_t done = 0;
   if (stream && stream->Serves(offset)) {
@@ -110,7 +151,14 @@ void RemoteBlobSource::FetchRun(uint64_t first, uint64_t count, std::vector<Chun
                                 uint64_t base) const {
   uint64_t begin = first * kChunkBytes;
   uint64_t end = std::min(size_, (first + count) * kChunkBytes);
-  std::string bytes = client_->GetBlobRange(digest_, begin, end - begin);
+  bool range_ignored = false;
+  std::string bytes = client_->GetBlobRange(digest_, begin, end - begin, &range_ignored);
+  if (range_ignored) {
+    // The bytes are right (cut from the whole answer), but every range would cost the whole
+    // blob again: the next read downloads it once (FetchWholeBlob).
+    std::lock_guard lock(mu_);
+    ranges_ignored_ = true;
+  }
   if (bytes.size() != end - begin) {
     throw Error(ErrorKind::kIo, EIO,
                 Describe() + ": the registry sent " + std::to_string(bytes.size()) +
@@ -176,6 +224,10 @@ void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) con
 
 void RemoteBlobSource::Forget(uint64_t offset, uint64_t length) const {
   if (length == 0 || offset >= size_) return;
+  if (WholeBlob() && store_) {
+    std::string path = store_->WholeBlobPath(digest_, false);
+    ::unlink(path.c_str());
+  }
   uint64_t first = offset / kChunkBytes;
   uint64_t last = (std::min(size_, offset + length) - 1) / kChunkBytes;
   {

@@ -4,7 +4,9 @@
 // several runs (or parts of a long run) at once on the client's connections. A pass over the
 // whole blob (a large WillNeed, as the indexing pass gives, or the whole of a small blob) is
 // served from one streamed GET to the end (blob_stream.h) instead, without storing the bytes;
-// when that stream fails or ends early, reads fall back to ranges.
+// when that stream fails or ends early, reads fall back to ranges. A registry that answers a
+// Range request with the whole blob (200) has the blob downloaded once into the cache
+// directory (whole_blob.h), and every later read served from that file.
 #pragma once
 
 #include <list>
@@ -46,6 +48,8 @@ class RemoteBlobSource final : public ByteSource {
   void Remember(uint64_t index, Chunk chunk) const;
   void FetchRun(uint64_t first, uint64_t count, std::vector<Chunk>& out, uint64_t base) const;
   uint64_t ChunkSize(uint64_t index) const;
+  SourcePtr WholeBlob() const;
+  void FetchWholeBlob() const;
 
   std::shared_ptr<const RegistryClient> client_;
   std::string digest_;
@@ -55,6 +59,12 @@ class RemoteBlobSource final : public ByteSource {
   /// Recently used chunks, most recent first.
   mutable std::list<std::pair<uint64_t, Chunk>> recent_;
   mutable std::shared_ptr<BlobStream> stream_;
+  /// Set once the registry answered a range request with the whole blob.
+  mutable bool ranges_ignored_ = false;
+  /// The blob's local file once downloaded whole.
+  mutable SourcePtr whole_;
+  /// Held while the blob is downloaded whole (one download for all readers).
+  mutable std::mutex download_mu_;
 };
 
 }  // namespace imgmount

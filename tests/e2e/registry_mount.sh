@@ -175,6 +175,7 @@ proxy_mode fullbody
 "$IMGMOUNT" cache clear > /dev/null
 cat_checks "200 for Range" && say "ok: a 200 answer to a Range request is read right" ||
   fail "200 for Range: $(cat "$WORK/fault.err")"
+"$IMGMOUNT" cache clear > /dev/null
 proxy_mode pass
 layer=$(echo "$only_plus" | head -1)
 proxy_mode "flip:$layer"
@@ -232,4 +233,23 @@ if mount_image "docker://$PROXY/s:big" "$WORK/mnt-big"; then
 else
   fail "mount of s:big failed"
 fi
+# 8. A registry that answers Range requests with the whole blob (200): the 3 MiB layer (index
+# cached, chunks dropped) is downloaded once into the cache, then read from there, also by a new
+# process.
+rm -rf "$CACHE/chunks"
+proxy_mode fullbody
+: > "$WORK/proxy.log"
+"$IMGMOUNT" cat "docker://$PROXY/s:big" big.bin > "$WORK/big.out" || fail "cat big.bin (200 for Range)"
+cmp -s "$WORK/big.out" "$WORK/oracle-big/big.bin" || fail "cat big.bin (200 for Range) differs"
+ranged=$(grep -c "^GET /v2/s/blobs/$layer bytes=" "$WORK/proxy.log" || true)
+whole=$(grep -c "^GET /v2/s/blobs/$layer - 200" "$WORK/proxy.log" || true)
+[ "$ranged" -le 1 ] && [ "$whole" -eq 1 ] &&
+  say "ok: 200 for Range: $ranged ranged GET, then the blob downloaded once" ||
+  fail "200 for Range: $ranged ranged GETs and $whole whole downloads of the layer"
+: > "$WORK/proxy.log"
+"$IMGMOUNT" cat "docker://$PROXY/s:big" big.bin > "$WORK/big.out" || fail "cat big.bin again"
+[ "$(blob_requests "$layer")" -eq 0 ] && cmp -s "$WORK/big.out" "$WORK/oracle-big/big.bin" &&
+  say "ok: a new process reads the downloaded blob without a request" ||
+  fail "the downloaded blob was fetched again: $(cat "$WORK/proxy.log")"
+proxy_mode pass
 finish
