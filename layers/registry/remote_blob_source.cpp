@@ -168,25 +168,19 @@ void RemoteBlobSource::FetchRun(uint64_t first, uint64_t count, std::vector<Chun
   for (uint64_t i = 0; i < count; ++i) {
     auto chunk = std::make_shared<const std::string>(bytes.substr(i * kChunkBytes, kChunkBytes));
     if (store_) store_->Put(digest_, first + i, *chunk);
+    Remember(first + i, chunk);
     out[first + i - base] = std::move(chunk);
   }
 }
 
-void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) const {
-  uint64_t first = offset / kChunkBytes;
-  uint64_t last = (offset + dst.size() - 1) / kChunkBytes;
-  std::vector<Chunk> chunks(last - first + 1);
-  std::vector<uint64_t> missing;
-  for (uint64_t i = first; i <= last; ++i) {
-    Chunk& chunk = chunks[i - first];
-    chunk = Remembered(i);
-    if (!chunk && store_) {
-      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
-        chunk = std::make_shared<const std::string>(std::move(*kept));
-      }
-    }
-    if (!chunk) missing.push_back(i);
-  }
+void RemoteBlobSource::Landed(const std::vector<uint64_t>& indexes) const {
+  std::lock_guard lock(mu_);
+  for (uint64_t i : indexes) inflight_.erase(i);
+  landed_.notify_all();
+}
+
+void RemoteBlobSource::FetchChunks(const std::vector<uint64_t>& missing, std::vector<Chunk>& chunks,
+                                   uint64_t first) const {
   // Runs of consecutive missing chunks, long ones cut so that up to kParallelRequests go out.
   uint64_t most =
       std::max<uint64_t>(1, (missing.size() + kParallelRequests - 1) / kParallelRequests);
@@ -209,6 +203,52 @@ void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) con
     }
     for (auto& p : pending) p.wait();
     for (auto& p : pending) p.get();  // the first failure, after every request ended
+  }
+}
+
+void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) const {
+  uint64_t first = offset / kChunkBytes;
+  uint64_t last = (offset + dst.size() - 1) / kChunkBytes;
+  std::vector<Chunk> chunks(last - first + 1);
+  std::vector<uint64_t> missing;
+  for (uint64_t i = first; i <= last; ++i) {
+    Chunk& chunk = chunks[i - first];
+    chunk = Remembered(i);
+    if (!chunk && store_) {
+      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
+        chunk = std::make_shared<const std::string>(std::move(*kept));
+      }
+    }
+    if (!chunk) missing.push_back(i);
+  }
+  // Chunks another reader of this blob is fetching are waited for, not fetched twice (the
+  // kernel sends several reads of neighbouring pages at once).
+  std::vector<uint64_t> mine;
+  std::vector<uint64_t> others;
+  {
+    std::lock_guard lock(mu_);
+    for (uint64_t i : missing) (inflight_.insert(i).second ? mine : others).push_back(i);
+  }
+  try {
+    FetchChunks(mine, chunks, first);
+  } catch (...) {
+    Landed(mine);
+    throw;
+  }
+  Landed(mine);
+  for (uint64_t i : others) {
+    {
+      std::unique_lock lock(mu_);
+      landed_.wait(lock, [&] { return inflight_.count(i) == 0; });
+    }
+    Chunk& chunk = chunks[i - first];
+    chunk = Remembered(i);
+    if (!chunk && store_) {
+      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
+        chunk = std::make_shared<const std::string>(std::move(*kept));
+      }
+    }
+    if (!chunk) FetchChunks({i}, chunks, first);  // the other reader failed, or it is gone
   }
   size_t done = 0;
   for (uint64_t i = first; i <= last; ++i) {

@@ -9,9 +9,11 @@
 // directory (whole_blob.h), and every later read served from that file.
 #pragma once
 
+#include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -44,6 +46,9 @@ class RemoteBlobSource final : public ByteSource {
   using Chunk = std::shared_ptr<const std::string>;
   void ReadChunks(uint64_t offset, std::span<std::byte> dst) const;
   bool AllKept(uint64_t begin, uint64_t end) const;
+  void FetchChunks(const std::vector<uint64_t>& missing, std::vector<Chunk>& chunks,
+                   uint64_t first) const;
+  void Landed(const std::vector<uint64_t>& indexes) const;
   Chunk Remembered(uint64_t index) const;
   void Remember(uint64_t index, Chunk chunk) const;
   void FetchRun(uint64_t first, uint64_t count, std::vector<Chunk>& out, uint64_t base) const;
@@ -59,6 +64,9 @@ class RemoteBlobSource final : public ByteSource {
   /// Recently used chunks, most recent first.
   mutable std::list<std::pair<uint64_t, Chunk>> recent_;
   mutable std::shared_ptr<BlobStream> stream_;
+  /// Chunks a reader is fetching; `landed_` is signalled when some arrive (or fail).
+  mutable std::set<uint64_t> inflight_;
+  mutable std::condition_variable landed_;
   /// Set once the registry answered a range request with the whole blob.
   mutable bool ranges_ignored_ = false;
   /// The blob's local file once downloaded whole.

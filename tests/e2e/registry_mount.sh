@@ -213,6 +213,9 @@ if mount_image "docker://$PROXY/s:big" "$WORK/mnt-big"; then
     <(skopeo inspect --raw --tls-verify=false "docker://$REGISTRY/s:big"))
   say "   s:big: $(($(blob_requests) - before)) blob GETs for mount + compare;" \
     "$(grep -c "^GET /v2/s/blobs/$layer - " "$WORK/proxy.log") of the whole 3 MiB layer"
+  # The kernel reads a file by several requests at once: no range is fetched twice.
+  dups=$(grep "^GET /v2/s/blobs/$layer bytes=" "$WORK/proxy.log" | awk '{print $3}' | sort | uniq -d)
+  [ -z "$dups" ] && say "ok: no range of the layer was fetched twice" || fail "ranges fetched twice: $dups"
   port=${PROXY##*:}
   stop_proxy
   "$IMGMOUNT" cache clear > /dev/null
