@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -38,17 +37,6 @@ uint32_t GetLe32(const char* in) {
 
 uint32_t CrcOf(const std::string& bytes) {
   return Crc32(0, std::as_bytes(std::span(bytes.data(), bytes.size())));
-}
-
-bool WriteAll(int fd, const char* data, size_t n) {
-  while (n > 0) {
-    ssize_t w = ::write(fd, data, n);
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    data += w;
-    n -= static_cast<size_t>(w);
-  }
-  return true;
 }
 
 // "sha256:<hex>" -> "<dir>/sha256/<hex>"; "" unless the digest is valid.
@@ -88,7 +76,7 @@ std::vector<ChunkFile> Walk(const std::string& chunks) {
       if (!IsValidDigest(digest)) continue;
       std::string blob_dir = chunks + "/" + alg + "/" + hex;
       for (const std::string& name : Names(blob_dir)) {
-        bool temporary = name.starts_with(".tmp.") || name.starts_with("blob.tmp.");
+        bool temporary = name.find(".tmp.") != std::string::npos;
         bool chunk = name == "blob" || name.find_first_not_of("0123456789") == std::string::npos;
         if (!temporary && !chunk) continue;
         struct stat st {};
@@ -197,21 +185,19 @@ void ChunkStore::Put(const std::string& digest, uint64_t index, const std::strin
   ::mkdir(dir_.c_str(), 0700);
   ::mkdir(alg_dir.c_str(), 0700);
   ::mkdir(blob_dir.c_str(), 0700);
-  static std::atomic<uint64_t> serial{0};
-  std::string temp = blob_dir + "/.tmp." + std::to_string(::getpid()) + "." +
-                     std::to_string(serial.fetch_add(1)) + "." + std::to_string(index);
-  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) return;
   char header[kHeaderBytes];
   std::memcpy(header, kMagic, 8);
   PutLe32(header + 8, CrcOf(bytes));
   PutLe32(header + 12, static_cast<uint32_t>(bytes.size()));
-  bool ok = WriteAll(fd, header, kHeaderBytes) && WriteAll(fd, bytes.data(), bytes.size());
-  ok = ::close(fd) == 0 && ok;
-  if (!ok || ::rename(temp.c_str(), path.c_str()) != 0) {
-    ::unlink(temp.c_str());
-    return;
-  }
+  std::string why;
+  bool ok = WriteFileAtomically(
+      path,
+      [&](int fd) {
+        return WriteAll(fd, std::as_bytes(std::span(header))) &&
+               WriteAll(fd, std::as_bytes(std::span(bytes.data(), bytes.size())));
+      },
+      &why);
+  if (!ok) return;
   std::lock_guard lock(mu_);
   written_since_trim_ += bytes.size() + kHeaderBytes;
   // The first chunk written checks the limit (another process may have filled the cache),

@@ -6,7 +6,7 @@
 //                               its end) behind a 16-byte header: "IMCHUNK1", CRC-32 and length
 //   chunks/<alg>/<hex>/blob     the whole blob, from a registry that ignores Range requests
 //                               (whole_blob.h), verified against the digest before renamed here
-//   chunks/<alg>/<hex>/.tmp.*   a chunk being written (renamed into place when complete)
+//   chunks/<alg>/<hex>/*.tmp.*  a chunk being written (renamed into place when complete)
 //
 // A chunk's modification time is its last use (touched on every hit); the cache is kept under
 // a size limit by removing the least recently used chunks. Several processes may share it:

@@ -11,21 +11,11 @@
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
+#include "layers/base/section_file.h"
 #include "layers/source/basic_sources.h"
 
 namespace imgmount {
 namespace {
-
-// Writes all of `bytes` to `fd`; false on failure (errno set).
-bool WriteAll(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    ssize_t w = ::write(fd, bytes.data(), bytes.size());
-    if (w < 0 && errno == EINTR) continue;
-    if (w <= 0) return false;
-    bytes.remove_prefix(static_cast<size_t>(w));
-  }
-  return true;
-}
 
 // An unnamed temporary file in $TMPDIR (or /tmp); throws kIo if it cannot be made.
 int UnnamedTempFile() {
@@ -64,7 +54,7 @@ SourcePtr DownloadWholeBlob(const RegistryClient& client, const std::string& dig
   try {
     client.StreamBlob(digest, 0, [&](std::string_view bytes) {
       too_long = written + bytes.size() > size;
-      if (too_long || !WriteAll(fd, bytes)) {
+      if (too_long || !WriteAll(fd, std::as_bytes(std::span(bytes.data(), bytes.size())))) {
         write_failed = !too_long;
         return false;
       }
