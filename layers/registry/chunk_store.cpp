@@ -90,6 +90,16 @@ std::vector<ChunkFile> Walk(const std::string& chunks) {
   return files;
 }
 
+// Creates `dir` and its missing parents (the cache directory may not exist yet); failures show
+// when the file is written.
+void MakeDirs(const std::string& dir) {
+  for (size_t slash = dir.find('/', 1); slash != std::string::npos;
+       slash = dir.find('/', slash + 1)) {
+    ::mkdir(dir.substr(0, slash).c_str(), 0700);
+  }
+  ::mkdir(dir.c_str(), 0700);
+}
+
 // Removes the directory of a blob once it holds no chunk (fails harmlessly otherwise).
 void RemoveIfEmpty(const std::string& chunk_path) {
   std::string blob_dir = chunk_path.substr(0, chunk_path.rfind('/'));
@@ -180,11 +190,7 @@ void ChunkStore::Put(const std::string& digest, uint64_t index, const std::strin
   std::string path = ChunkPath(digest, index);
   if (path.empty() || bytes.size() > kChunkBytes || limit_ == 0) return;
   std::string blob_dir = path.substr(0, path.rfind('/'));
-  std::string alg_dir = blob_dir.substr(0, blob_dir.rfind('/'));
-  ::mkdir(cache_dir_.c_str(), 0700);
-  ::mkdir(dir_.c_str(), 0700);
-  ::mkdir(alg_dir.c_str(), 0700);
-  ::mkdir(blob_dir.c_str(), 0700);
+  MakeDirs(blob_dir);
   char header[kHeaderBytes];
   std::memcpy(header, kMagic, 8);
   PutLe32(header + 8, CrcOf(bytes));
@@ -213,11 +219,7 @@ std::string ChunkStore::WholeBlobPath(const std::string& digest, bool create) co
   std::string blob_dir = BlobDir(dir_, digest);
   if (blob_dir.empty()) return "";
   if (!create) return blob_dir + "/blob";
-  std::string alg_dir = blob_dir.substr(0, blob_dir.rfind('/'));
-  ::mkdir(cache_dir_.c_str(), 0700);
-  ::mkdir(dir_.c_str(), 0700);
-  ::mkdir(alg_dir.c_str(), 0700);
-  ::mkdir(blob_dir.c_str(), 0700);
+  MakeDirs(blob_dir);
   return blob_dir + "/blob";
 }
 

@@ -35,7 +35,7 @@ PY
 # logging to $WORK/proxy.log; PORT reuses a port (a restart after stop_proxy).
 start_proxy() {
   rm -f "$WORK/proxy.port"
-  python3 "$(dirname "$0")/../tools/fault_proxy.py" "$WORK/proxy.port" "$REGISTRY" \
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/fault_proxy.py" "$WORK/proxy.port" "$REGISTRY" \
     "$WORK/proxy.log" "${1:-0}" 2> "$WORK/proxy.err" &
   PROXY_PID=$!
   SERVER_PIDS+=("$PROXY_PID")

@@ -102,3 +102,10 @@ TEST_CASE("chunk cache size limit from the environment", "[chunk_store]") {
   ::unsetenv("IMGMOUNT_CHUNK_CACHE_SIZE");
   CHECK(ChunkCacheLimit() == kDefaultChunkCacheLimit);
 }
+
+TEST_CASE("chunk store makes a cache directory that does not exist yet", "[chunk_store]") {
+  TempDir dir;
+  ChunkStore store(dir.path() + "/home/.cache/imgmount", kDefaultChunkCacheLimit);
+  store.Put(kDigest, 1, "abc");
+  CHECK(store.Get(kDigest, 1) == "abc");
+}
