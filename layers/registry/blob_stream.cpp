@@ -52,6 +52,11 @@ bool BlobStream::Serves(uint64_t offset) const {
   return offset == position_ && position_ < size_ && !(done_ && buffered_ == 0);
 }
 
+uint64_t BlobStream::Position() const {
+  std::lock_guard lock(mu_);
+  return position_;
+}
+
 bool BlobStream::Reaches(uint64_t offset) const {
   std::lock_guard lock(mu_);
   return offset >= position_ && offset < size_ && !done_;

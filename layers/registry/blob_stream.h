@@ -36,6 +36,9 @@ class BlobStream {
   /// Whether the stream can still serve a read at `offset` (its position, and not finished).
   bool Serves(uint64_t offset) const;
 
+  /// The offset of the next byte Read serves.
+  uint64_t Position() const;
+
   /// Whether the stream is still running toward `offset` (at or after its position).
   bool Reaches(uint64_t offset) const;
 

@@ -73,24 +73,28 @@ void RemoteBlobSource::WillNeed(uint64_t offset, uint64_t length) const {
   if (offset >= size_) return;
   if (SourcePtr whole = WholeBlob()) return whole->WillNeed(offset, length);
   bool pass = length >= kPassHint || (offset == 0 && length >= size_);
-  if (!pass || AllKept(offset, std::min(size_, offset + length))) return;
+  if (!pass) return;
+  // The stream starts at the first chunk not kept (the first chunk usually is: the codec was
+  // sniffed from it); reads of the kept ones before it come from memory or disk.
+  uint64_t start = FirstMissing(offset, std::min(size_, offset + length));
+  if (start >= std::min(size_, offset + length)) return;
   std::lock_guard lock(mu_);
-  // A stream that already runs toward `offset` serves it; one that ended or failed is replaced.
-  if (stream_ && stream_->Reaches(offset)) return;
+  // A stream that already runs toward `start` serves it; one that ended or failed is replaced.
+  if (stream_ && stream_->Reaches(start)) return;
   stream_.reset();
-  stream_ = std::make_shared<BlobStream>(client_, digest_, offset, size_);
+  stream_ = std::make_shared<BlobStream>(client_, digest_, start, size_);
 }
 
-bool RemoteBlobSource::AllKept(uint64_t begin, uint64_t end) const {
+uint64_t RemoteBlobSource::FirstMissing(uint64_t begin, uint64_t end) const {
   for (uint64_t i = begin / kChunkBytes; i * kChunkBytes < end; ++i) {
     bool in_memory = false;
     {
       std::lock_guard lock(mu_);
       for (const auto& entry : recent_) in_memory = in_memory || entry.first == i;
     }
-    if (!in_memory && !(store_ && store_->Has(digest_, i))) return false;
+    if (!in_memory && !(store_ && store_->Has(digest_, i))) return std::max(begin, i * kChunkBytes);
   }
-  return true;
+  return end;
 }
 
 size_t RemoteBlobSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
@@ -110,24 +114,35 @@ size_t RemoteBlobSource::ReadAt(uint64_t offset, std::span<std::byte> dst) const
     return WholeBlob()->ReadAt(offset, dst);
   }
   size_t done = 0;
-  if (stream && stream->Serves(offset)) {
-    done = stream->Read(offset, dst);
+  if (stream && !stream->Serves(offset)) {
+    // A read that ends in the stream and starts in chunks kept before it takes both.
+    uint64_t position = stream->Position();
+    if (position > offset && position < offset + length &&
+        FirstMissing(offset, position) >= position) {
+      done = static_cast<size_t>(position - offset);
+      ReadChunksOrEio(offset, dst.first(done));
+    }
+  }
+  if (stream && stream->Serves(offset + done)) {
+    done += stream->Read(offset + done, dst.subspan(done));
     if (done < length) {
       // The stream ended or failed: the rest comes by ranges, which retry and report.
       std::lock_guard lock(mu_);
       if (stream_ == stream) stream_.reset();
     }
   }
-  if (done < length) {
-    try {
-      ReadChunks(offset + done, dst.subspan(done));
-    } catch (const Error& e) {
-      // A reader (a FUSE read) gets EIO for any failure to fetch; the message says which.
-      if (e.kind() != ErrorKind::kIo || e.errno_value() == EIO) throw;
-      throw Error(ErrorKind::kIo, EIO, e.what());
-    }
-  }
+  if (done < length) ReadChunksOrEio(offset + done, dst.subspan(done));
   return length;
+}
+
+void RemoteBlobSource::ReadChunksOrEio(uint64_t offset, std::span<std::byte> dst) const {
+  try {
+    ReadChunks(offset, dst);
+  } catch (const Error& e) {
+    // A reader (a FUSE read) gets EIO for any failure to fetch; the message says which.
+    if (e.kind() != ErrorKind::kIo || e.errno_value() == EIO) throw;
+    throw Error(ErrorKind::kIo, EIO, e.what());
+  }
 }
 
 RemoteBlobSource::Chunk RemoteBlobSource::Remembered(uint64_t index) const {

@@ -45,7 +45,8 @@ class RemoteBlobSource final : public ByteSource {
  private:
   using Chunk = std::shared_ptr<const std::string>;
   void ReadChunks(uint64_t offset, std::span<std::byte> dst) const;
-  bool AllKept(uint64_t begin, uint64_t end) const;
+  void ReadChunksOrEio(uint64_t offset, std::span<std::byte> dst) const;
+  uint64_t FirstMissing(uint64_t begin, uint64_t end) const;
   void FetchChunks(const std::vector<uint64_t>& missing, std::vector<Chunk>& chunks,
                    uint64_t first) const;
   void Landed(const std::vector<uint64_t>& indexes) const;
