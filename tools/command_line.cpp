@@ -68,7 +68,7 @@ CommandLine::CommandLine(const std::string& version)
                         "directory or an OCI archive;\n"
                         "the mount returns as soon as it is usable and indexes the layers "
                         "in the background.\n"
-                        "The commands also take a registry reference, "
+                        "The mount and the commands also take a registry reference, "
                         "docker://HOST[:PORT]/REPO[:TAG|@DIGEST].",
                         GlobalUse::kImage});
   AddGlobalOptions();

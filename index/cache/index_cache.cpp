@@ -88,8 +88,11 @@ std::string IndexCache::ChangedSince(const std::string& stem, const LayerRequest
 
 bool IndexCache::UsedBefore(const std::string& stem, const LayerRequest& request) const {
   if (request.image.empty() || request.blob_identity.empty()) return false;
+  // A registry blob's identity names the registry, the repository and the digest: once one
+  // image of that repository was verified against the digest, the others need not be.
+  bool registry = request.blob_identity.starts_with("registry ");
   for (const UseRecord& use : ReadUses(PathOf(stem + ".used"))) {
-    if (use.image == request.image && use.blob == request.blob_identity) return true;
+    if ((registry || use.image == request.image) && use.blob == request.blob_identity) return true;
   }
   return false;
 }

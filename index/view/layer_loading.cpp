@@ -47,7 +47,16 @@ std::string FileIdentity(const struct stat& st) {
 
 BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const LayerBlob& blob) {
   // A registry image has no local file: nothing may be keyed by a path that merely looks alike.
-  if (files.Kind() == "registry") return {};
+  // Its blob is named by its digest in the registry's repository: once a use of a shared entry
+  // by an image of that repository was verified against the digest, later uses by images of
+  // the same repository are not hashed again (each would download the whole blob); wrong
+  // bytes served later still fail the span checks.
+  if (files.Kind() == "registry") {
+    auto reference = RegistryReferenceOf(image);
+    if (!reference) return {};
+    return {"",
+            "registry " + reference->registry + "/" + reference->repository + "@" + blob.digest};
+  }
   bool directory = files.Kind() == "directory";
   std::string file = directory ? image + "/" + blob.path : image;
   struct stat st {};
@@ -84,6 +93,7 @@ class ProgressSource final : public ByteSource {
   void WillNeed(uint64_t offset, uint64_t length) const override {
     inner_->WillNeed(offset, length);
   }
+  void Forget(uint64_t offset, uint64_t length) const override { inner_->Forget(offset, length); }
 
  private:
   SourcePtr inner_;
@@ -127,12 +137,20 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
   if (progress != nullptr) blob.blob = std::make_shared<ProgressSource>(blob.blob, progress);
   std::string name = LayerName(position, blob);
   IndexCache::LayerResult result;
-  if (cache != nullptr) {
-    BlobPlace place = PlaceOf(image, files, blob);
-    result = cache->Layer(
-        {&blob, name, place.origin, image, place.identity, options.decode, options.warn});
-  } else {
-    result.index = IndexLayer(blob, name, options.decode, options.warn);
+  try {
+    if (cache != nullptr) {
+      BlobPlace place = PlaceOf(image, files, blob);
+      result = cache->Layer(
+          {&blob, name, place.origin, image, place.identity, options.decode, options.warn});
+    } else {
+      result.index = IndexLayer(blob, name, options.decode, options.warn);
+    }
+  } catch (const Error& e) {
+    // Bytes that fail a check must not stay in a cache of fetched bytes (a registry's chunks).
+    if (e.kind() == ErrorKind::kIntegrity || e.kind() == ErrorKind::kBadImage) {
+      original.blob->Forget(0, original.blob->Size());
+    }
+    throw;
   }
   if (options.info) {
     options.info(name + (result.from_cache ? ": index loaded from cache"

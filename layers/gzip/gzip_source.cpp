@@ -55,3 +55,13 @@ void GzipSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
 }
 
 }  // namespace imgmount
+
+namespace imgmount {
+
+void GzipSpanDecoder::ForgetSpanInput(size_t i) const {
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  // The decoder reads a buffer's worth past the range's end at most.
+  blob_->Forget(range.begin, range.end - range.begin + kInputBytes);
+}
+
+}  // namespace imgmount

@@ -11,6 +11,7 @@
 
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
+#include "layers/registry/chunk_store.h"
 #include "layers/registry/registry_client.h"
 #include "layers/registry/remote_blob_source.h"
 #include "layers/source/basic_sources.h"
@@ -69,7 +70,7 @@ class RegistryFiles final : public ImageFiles {
       documents_.emplace(*digest, std::move(doc.bytes));
       return std::make_shared<MemorySource>(documents_.at(*digest), name_ + ":" + path);
     }
-    return std::make_shared<RemoteBlobSource>(client_, *digest, size);
+    return std::make_shared<RemoteBlobSource>(client_, *digest, size, SharedChunkStore());
   }
 
   bool Exists(const std::string& path) const override {

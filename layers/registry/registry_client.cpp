@@ -149,6 +149,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
     size_t space = line.find(' ');
     long status = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);
     response->skip = (response->range_offset && status == 200) ? *response->range_offset : 0;
+    response->status_ok = status == 200 || status == 206;
     response->body.clear();
     response->content_type.clear();
     response->docker_digest.clear();
@@ -178,6 +179,7 @@ size_t OnBody(char* data, size_t size, size_t count, void* user) {
     response->skip -= skipped;
     chunk.remove_prefix(skipped);
   }
+  if (response->sink && response->status_ok) return response->sink(chunk) ? n : 0;
   uint64_t room = response->keep - response->body.size();
   if (chunk.size() > room) {
     response->body.append(chunk.substr(0, room));
@@ -226,9 +228,10 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const std::string& url,
   if (!authorization.empty()) headers = Curl().slist_append(headers, authorization_line.c_str());
   std::string range;
   response.keep = request.limit;
+  response.sink = request.sink;
   if (request.range) {
     auto [offset, length] = *request.range;
-    range = std::to_string(offset) + "-" + std::to_string(offset + length - 1);
+    range = std::to_string(offset) + "-" + (length == 0 ? "" : std::to_string(offset + length - 1));
     Curl().easy_setopt(curl, CURLOPT_RANGE, range.c_str());
     response.keep = length;
     response.range_offset = offset;
@@ -283,7 +286,7 @@ RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
         continue;
       }
     }
-    if (attempt == kAttempts || !Retryable(response)) {
+    if (attempt >= request.attempts || !Retryable(response)) {
       ThrowForStatus(request, response);
       return response;
     }
@@ -361,15 +364,32 @@ uint64_t RegistryClient::BlobSize(const std::string& digest) const {
 }
 
 std::string RegistryClient::GetBlobRange(const std::string& digest, uint64_t offset,
-                                         uint64_t length) const {
+                                         uint64_t length, bool* range_ignored) const {
   if (length == 0) return "";
   RegistryRequest request;
   request.path = "blobs/" + digest;
   request.range = {offset, length};
   request.what = "blob " + digest;
   RegistryResponse r = Perform(request);
+  if (range_ignored != nullptr) *range_ignored = r.status == 200;
   if (r.status == 416) return "";
   return std::move(r.body);
+}
+
+}  // namespace imgmount
+
+namespace imgmount {
+
+void RegistryClient::StreamBlob(const std::string& digest, uint64_t offset,
+                                const std::function<bool(std::string_view)>& sink) const {
+  RegistryRequest request;
+  request.path = "blobs/" + digest;
+  if (offset > 0) request.range = {offset, 0};  // to the end
+  request.limit = kErrorBodyLimit;
+  request.what = "blob " + digest;
+  request.sink = sink;
+  request.attempts = 1;  // the blob stream resumes where it stopped, by ranges
+  Perform(request);
 }
 
 }  // namespace imgmount

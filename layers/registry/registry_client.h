@@ -3,9 +3,11 @@
 
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "layers/registry/image_reference.h"
@@ -57,8 +59,16 @@ class RegistryClient {
   uint64_t BlobSize(const std::string& digest) const;
 
   /// Bytes [offset, offset + length) of blob `digest` (a ranged GET; a server that ignores the
-  /// range and sends the whole blob is handled). Returns fewer bytes only at the blob's end.
-  std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length) const;
+  /// range and sends the whole blob is handled, and said in `range_ignored` if not null).
+  /// Returns fewer bytes only at the blob's end.
+  std::string GetBlobRange(const std::string& digest, uint64_t offset, uint64_t length,
+                           bool* range_ignored = nullptr) const;
+
+  /// Streams blob `digest` from `offset` to its end into `sink` (one GET, a range unless
+  /// `offset` is 0), which returns false to stop early. One attempt: the caller resumes after a
+  /// failure. Throws as the other calls do; a body that ends early is a kIo error.
+  void StreamBlob(const std::string& digest, uint64_t offset,
+                  const std::function<bool(std::string_view)>& sink) const;
 
   /// How many Bearer tokens this client fetched (for tests and -v).
   int TokensFetched() const;

@@ -33,7 +33,9 @@ void RegistryClient::ThrowForStatus(const RegistryRequest& request,
                                     const RegistryResponse& r) const {
   const std::string& host = reference_.registry;
   std::string subject = reference_.given + ": " + request.what;
-  std::string tries = " (" + std::to_string(kAttempts) + " attempts)";
+  std::string tries = request.attempts == 1
+                          ? std::string(" (1 attempt)")
+                          : " (" + std::to_string(request.attempts) + " attempts)";
   if (r.code != CURLE_OK && !EndedByLimit(r)) {
     std::string detail = ": " + r.curl_error;
     switch (r.code) {

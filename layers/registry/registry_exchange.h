@@ -5,11 +5,15 @@
 #include <curl/curl.h>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 
 namespace imgmount {
+
+/// Attempts made before a retryable failure is reported.
+inline constexpr int kAttempts = 4;
 
 /// One HTTP request of the client.
 struct RegistryRequest {
@@ -21,6 +25,12 @@ struct RegistryRequest {
   uint64_t limit = 0;
   /// What is fetched, for messages ("manifest latest", "blob sha256:ab12..").
   std::string what;
+  /// When set, the body (after the bytes a 200 answer to a range skips) goes to this callback
+  /// instead of `body`; it returns false to end the transfer.
+  std::function<bool(std::string_view)> sink;
+  /// Attempts for a retryable failure (401s answered by auth do not count); a stream whose
+  /// reader resumes by itself after a failure makes one.
+  int attempts = kAttempts;
 };
 
 /// What one HTTP request got.
@@ -48,6 +58,10 @@ struct RegistryResponse {
   std::string sent_authorization;
   /// Whether the answer came from the registry's own origin (not a redirect's target).
   bool from_registry = true;
+  /// Whether the answer's status is 200 or 206 (only such a body goes to the sink).
+  bool status_ok = false;
+  /// The request's sink, if any (a successful answer's body goes there).
+  std::function<bool(std::string_view)> sink;
 };
 
 /// Whether the transfer was ended on purpose: a range complete, or a document over its limit.
@@ -55,9 +69,6 @@ bool EndedByLimit(const RegistryResponse& r);
 
 /// Whether `code` is a dropped, refused or timed-out connection (worth another attempt).
 bool NetworkFailure(CURLcode code);
-
-/// Attempts made before a retryable failure is reported.
-inline constexpr int kAttempts = 4;
 
 /// Redirects followed for one request.
 inline constexpr int kMaxRedirects = 5;

@@ -134,6 +134,11 @@ void SliceSource::WillNeed(uint64_t offset, uint64_t length) const {
   base_->WillNeed(offset_ + offset, std::min(length, size_ - offset));
 }
 
+void SliceSource::Forget(uint64_t offset, uint64_t length) const {
+  if (offset >= size_) return;
+  base_->Forget(offset_ + offset, std::min(length, size_ - offset));
+}
+
 size_t MemorySource::ReadAt(uint64_t offset, std::span<std::byte> dst) const {
   if (offset >= bytes_.size()) return 0;
   size_t n = static_cast<size_t>(std::min<uint64_t>(dst.size(), bytes_.size() - offset));

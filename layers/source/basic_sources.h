@@ -53,6 +53,7 @@ class SliceSource final : public ByteSource {
   size_t ReadAt(uint64_t offset, std::span<std::byte> dst) const override;
   std::string Describe() const override { return name_; }
   void WillNeed(uint64_t offset, uint64_t length) const override;
+  void Forget(uint64_t offset, uint64_t length) const override;
 
  private:
   SourcePtr base_;

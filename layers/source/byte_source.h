@@ -57,6 +57,12 @@ class ByteSource {
     static_cast<void>(offset);
     static_cast<void>(length);
   }
+  /// Says that bytes read from [offset, offset + length) failed a check, so that a source that
+  /// keeps copies of fetched bytes (a registry's chunk cache) drops them; the default does nothing.
+  virtual void Forget(uint64_t offset, uint64_t length) const {
+    static_cast<void>(offset);
+    static_cast<void>(length);
+  }
 };
 
 /// Shared handle to an immutable byte source.

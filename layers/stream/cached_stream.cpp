@@ -49,9 +49,11 @@ SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::stri
         e.kind() == ErrorKind::kUnauthorized) {
       throw;
     }
+    decoder.ForgetSpanInput(i);
     throw Error(ErrorKind::kIntegrity, EIO, where + " changed since indexing: " + e.what());
   }
   if (SpanCrc32(0, bytes) != span.crc32) {
+    decoder.ForgetSpanInput(i);
     throw Error(ErrorKind::kIntegrity, EIO,
                 where + " changed since indexing (CRC-32 of its " + std::to_string(span.size) +
                     " bytes differs)");

@@ -26,6 +26,9 @@ class SpanDecoder {
 
   /// Decodes span `i` exactly into dst (dst.size() == that span's size). Throws Error.
   virtual void DecodeSpan(size_t i, std::span<std::byte> dst) const = 0;
+
+  /// Span `i` failed its check: tells the blob to drop any copy it keeps of the span's input.
+  virtual void ForgetSpanInput(size_t i) const { static_cast<void>(i); }
 };
 
 /// Random-access source over a compressed stream: each read goes span by span through a

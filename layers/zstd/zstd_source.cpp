@@ -73,3 +73,15 @@ void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
 }
 
 }  // namespace imgmount
+
+namespace imgmount {
+
+void ZstdSpanDecoder::ForgetSpanInput(size_t i) const {
+  const AccessPoint& point = index_->points.at(index_->spans.at(i).point);
+  const ByteSource* source = point.in_local_copy ? local_copy_.get() : blob_.get();
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  // The decoder reads a buffer's worth past the range's end at most.
+  if (source != nullptr) source->Forget(range.begin, range.end - range.begin + kInputBytes);
+}
+
+}  // namespace imgmount

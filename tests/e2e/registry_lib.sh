@@ -63,3 +63,58 @@ wait_for_file() {
   say "FAIL: $1 was not written"
   exit 1
 }
+
+# start_proxy [PORT]: tests/tools/fault_proxy.py in front of $REGISTRY (PROXY=127.0.0.1:PORT),
+# logging to $WORK/proxy.log; PORT reuses a port (a restart after stop_proxy).
+start_proxy() {
+  rm -f "$WORK/proxy.port"
+  python3 "$(dirname "${BASH_SOURCE[0]}")/../tools/fault_proxy.py" "$WORK/proxy.port" "$REGISTRY" \
+    "$WORK/proxy.log" "${1:-0}" 2> "$WORK/proxy.err" &
+  PROXY_PID=$!
+  SERVER_PIDS+=("$PROXY_PID")
+  local i
+  for i in $(seq 1 100); do
+    [ -s "$WORK/proxy.port" ] && { PROXY=127.0.0.1:$(cat "$WORK/proxy.port"); return 0; }
+    sleep 0.05
+  done
+  say "FAIL: the fault proxy did not start: $(cat "$WORK/proxy.err")"
+  exit 1
+}
+
+stop_proxy() {
+  kill "$PROXY_PID" 2> /dev/null || true
+  wait "$PROXY_PID" 2> /dev/null || true
+}
+
+# proxy_mode MODE: switches the proxy's fault (fault_proxy.py lists them).
+proxy_mode() { python3 -c 'import sys,urllib.request; urllib.request.urlopen("http://%s/_proxy/%s" % (sys.argv[1], sys.argv[2]), timeout=5).read()' "$PROXY" "$1"; }
+
+# blob_requests [DIGEST]: GETs of blobs (of DIGEST) the proxy has logged so far.
+blob_requests() { grep -c "^GET /v2/.*/blobs/${1:-}" "$WORK/proxy.log" 2> /dev/null || true; }
+
+# push_raw OCI_DIR REPO:TAG: pushes an oci-dir image's manifest and blobs as they are, with the
+# distribution API (skopeo would compress uncompressed layers and may reuse other blobs).
+push_raw() {
+  python3 - "$1" "$REGISTRY" "$2" << 'PY'
+import json, os, sys, urllib.request
+src, registry, ref = sys.argv[1:]
+repo, tag = ref.rsplit(":", 1)
+index = json.load(open(os.path.join(src, "index.json")))
+desc = index["manifests"][0]
+def blob(digest):
+    return open(os.path.join(src, "blobs", *digest.split(":")), "rb").read()
+manifest = blob(desc["digest"])
+for d in [json.loads(manifest)["config"]] + json.loads(manifest)["layers"]:
+    base = "http://%s/v2/%s/blobs/uploads/" % (registry, repo)
+    loc = urllib.request.urlopen(urllib.request.Request(base, method="POST")).headers["Location"]
+    if loc.startswith("/"):
+        loc = "http://" + registry + loc
+    sep = "&" if "?" in loc else "?"
+    urllib.request.urlopen(urllib.request.Request(loc + sep + "digest=" + d["digest"],
+        data=blob(d["digest"]), method="PUT",
+        headers={"Content-Type": "application/octet-stream"})).read()
+urllib.request.urlopen(urllib.request.Request(
+    "http://%s/v2/%s/manifests/%s" % (registry, repo, tag), data=manifest, method="PUT",
+    headers={"Content-Type": desc["mediaType"]})).read()
+PY
+}
