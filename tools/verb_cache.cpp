@@ -64,6 +64,10 @@ int ListJson(const std::string& dir) {
     WriteUint(w, "bytes", e.bytes);
     WriteUint(w, "members", e.members);
     WriteUint(w, "hashes", e.hashes);
+    w.Key("layers");
+    w.StartArray();
+    for (const std::string& layer : e.layers) WriteJsonString(w, layer);
+    w.EndArray();
     w.Key("images");
     w.StartArray();
     for (const UseRecord& use : e.uses) {
@@ -138,7 +142,9 @@ void AddCacheCommand(CommandLine& cli) {
          "imgmount cache [--cache-dir DIR] clear"},
         "The index cache is where imgmount keeps the index of every layer it has read (by layer\n"
         "digest, shared by all images using the layer) with the content hashes diff made of its\n"
-        "files, and the index of compressed image archives. An index goes with its hashes.\n"
+        "files, the index of compressed image archives, and the union tree of each chain of\n"
+        "layers mounted (kind \"union\", used only with all its layer indexes, removed by gc\n"
+        "once one of them is gone). An index goes with its hashes.\n"
         "Indexes that another imgmount is building are left alone.\n"
         "exit status: 0 ok, 2 usage, 6 I/O error",
         GlobalUse::kCacheDir}},
@@ -162,8 +168,9 @@ void AddCacheCommand(CommandLine& cli) {
   ls->add_flag("--json", *json,
                "one JSON array, an object per index: stem, kind, key (null if unusable), problem "
                "(null if usable), last_used (ISO-8601 UTC) and last_used_unix (both null if "
-               "unknown), bytes, members, hashes and images, each with image, last_used and "
-               "last_used_unix; most recently used first");
+               "unknown), bytes, members (a union's: its entries), hashes, layers (a union's "
+               "layer entry stems, bottom first; else empty) and images, each with image, "
+               "last_used and last_used_unix; most recently used first");
   auto days = std::make_shared<std::string>("30");
   CLI::App* gc = cli.AddVerb(
       {"gc",
