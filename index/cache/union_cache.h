@@ -19,7 +19,9 @@
 // so readers, which take no lock, see a whole file or none.
 //
 // Failures. A file that is corrupt, of another version or made for other tables is ignored with
-// a warning naming it and why, and the union built and stored again: never served.
+// a warning naming it and why, and the union built and stored again: never served. A loaded
+// union is not held to IMGMOUNT_MAX_ENTRIES again (that limit bounds the builder's memory; a
+// mapped tree costs none to build), and the warnings its build gave are replayed on each load.
 #pragma once
 
 #include <memory>
