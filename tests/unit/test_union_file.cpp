@@ -7,6 +7,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <thread>
 
 #include "index/cache/union_cache.h"
 #include "index/cache/union_file.h"
@@ -242,6 +243,34 @@ TEST_CASE("union file: damage of every class is refused", "[union][union-file]")
     CHECK(UnionChainId(stems) != f.chain);
     CHECK(!f.Refusal(UnionChainId(stems), stems, layers).empty());
   }
+}
+
+TEST_CASE("union files: opens at once keep one file, and the next open loads it",
+          "[union-file][index-cache][concurrency]") {
+  TempDir dir;
+  std::string image = dir / "image";
+  std::string cache = dir / "cache";
+  WriteSample(image, "oci-dir", Compression::kGzip);
+  std::string expected = OpenWithCache(image, "").tree;
+  OpenWithCache(image, cache);  // the layer indexes, and a first union file
+  for (const std::string& name : FilesEnding(cache, ".union"))
+    ::unlink((cache + "/" + name).c_str());
+  std::vector<Opened> opened(3);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < opened.size(); ++i) {
+    threads.emplace_back([&, i] { opened[i] = OpenWithCache(image, cache); });
+  }
+  for (auto& t : threads) t.join();
+  for (const Opened& o : opened) {
+    CHECK(o.tree == expected);
+    CHECK(o.warnings.empty());
+  }
+  CHECK(FilesEnding(cache, ".union").size() == 1);
+  for (const std::string& name : FilesEnding(cache, ""))
+    CHECK(name.find(".tmp.") == std::string::npos);
+  Opened warm = OpenWithCache(image, cache);
+  CHECK(warm.tree == expected);
+  CHECK(CountContaining(warm.notes, "union tree: loaded from the cache") == 1);
 }
 
 TEST_CASE("union chain ids depend on every layer and their order", "[union][union-file]") {
