@@ -245,7 +245,7 @@ TEST_CASE("union file: damage of every class is refused", "[union][union-file]")
   }
 }
 
-TEST_CASE("union files: opens at once keep one file, and the next open loads it",
+TEST_CASE("union files: opens at once keep one file and the next open loads it",
           "[union-file][index-cache][concurrency]") {
   TempDir dir;
   std::string image = dir / "image";
