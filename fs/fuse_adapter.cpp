@@ -238,7 +238,7 @@ void ListDirectory(fuse_req_t req, fuse_ino_t ino, size_t size, off_t offset, bo
       } else {
         const UnionDirent& entry = children[static_cast<size_t>(index - 2)];
         child = entry.inode;
-        name = entry.name;
+        name = tree->name(entry);
       }
       size_t need = 0;
       if (plus) {

@@ -21,8 +21,8 @@ packages=(
   apache2-utils
   # tests of the man page and the shell completions
   man-db groff-base zsh
-  # benchmark peers and data generation
-  archivemount perl openssl
+  # benchmark peers and data generation (squashfuse_ll over a squashfs of the same tree)
+  archivemount perl openssl squashfuse squashfs-tools
 )
 
 missing=()

@@ -65,6 +65,10 @@ int ListJson(const std::string& dir) {
     WriteUint(w, "bytes", e.bytes);
     WriteUint(w, "members", e.members);
     WriteUint(w, "hashes", e.hashes);
+    w.Key("layers");
+    w.StartArray();
+    for (const std::string& layer : e.layers) WriteJsonString(w, layer);
+    w.EndArray();
     w.Key("images");
     w.StartArray();
     for (const UseRecord& use : e.uses) {
@@ -89,6 +93,9 @@ int ListJson(const std::string& dir) {
     WriteUint(w, "members", 0);
     WriteUint(w, "hashes", 0);
     WriteUint(w, "chunks", blob.chunks);
+    w.Key("layers");
+    w.StartArray();
+    w.EndArray();
     w.Key("images");
     w.StartArray();
     w.EndArray();
@@ -176,7 +183,9 @@ void AddCacheCommand(CommandLine& cli) {
          "imgmount cache [--cache-dir DIR] clear"},
         "The index cache is where imgmount keeps the index of every layer it has read (by layer\n"
         "digest, shared by all images using the layer) with the content hashes diff made of its\n"
-        "files, and the index of compressed image archives. An index goes with its hashes.\n"
+        "files, the index of compressed image archives, and the union tree of each chain of\n"
+        "layers mounted (kind \"union\", used only with all its layer indexes, removed by gc\n"
+        "once one of them is gone). An index goes with its hashes.\n"
         "It also holds the chunk cache: compressed bytes fetched from registries, by blob\n"
         "digest, at most IMGMOUNT_CHUNK_CACHE_SIZE bytes (default 1G; K, M, G suffixes).\n"
         "Indexes that another imgmount is building are left alone.\n"
@@ -203,9 +212,11 @@ void AddCacheCommand(CommandLine& cli) {
   ls->add_flag("--json", *json,
                "one JSON array, an object per index: stem, kind, key (null if unusable), problem "
                "(null if usable), last_used (ISO-8601 UTC) and last_used_unix (both null if "
-               "unknown), bytes, members, hashes and images, each with image, last_used and "
-               "last_used_unix; most recently used first; then an object per registry blob of "
-               "the chunk cache: kind \"registry chunks\", key its digest, chunks");
+               "unknown), bytes, members (a union's: its entries), hashes, layers (a union's "
+               "layer entry stems, bottom first; else empty) and images, each with image, "
+               "last_used and last_used_unix; most recently used first; then an object per "
+               "registry blob of the chunk cache: kind \"registry chunks\", key its digest, "
+               "chunks");
   auto days = std::make_shared<std::string>("30");
   CLI::App* gc = cli.AddVerb(
       {"gc",

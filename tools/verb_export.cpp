@@ -48,7 +48,7 @@ class TarExporter {
       Write(id, path);
       auto children = tree_.children(id);
       for (auto it = children.rbegin(); it != children.rend(); ++it) {
-        stack.emplace_back(it->inode, path + "/" + std::string(it->name));
+        stack.emplace_back(it->inode, path + "/" + std::string(tree_.name(*it)));
       }
     }
     writer_.Finish();

@@ -194,12 +194,14 @@ void ListDirectory(const UnionTree& tree, uint32_t dir, const std::string& shown
     }
     auto children = tree.children(at.id);
     for (const auto& entry : children) {
-      out.Entry(entry.inode, std::string(entry.name), ChildPath(at.path, entry.name));
+      std::string_view name = tree.name(entry);
+      out.Entry(entry.inode, std::string(name), ChildPath(at.path, name));
     }
     if (!flags.recursive) return;
     for (auto it = children.rbegin(); it != children.rend(); ++it) {
       if (tree.inode(it->inode).type != MemberType::kDirectory) continue;
-      stack.push_back({it->inode, ChildPath(at.shown, it->name), ChildPath(at.path, it->name)});
+      std::string_view name = tree.name(*it);
+      stack.push_back({it->inode, ChildPath(at.shown, name), ChildPath(at.path, name)});
     }
   }
 }

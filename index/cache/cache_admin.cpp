@@ -11,6 +11,7 @@
 
 #include "index/cache/content_hash_file.h"
 #include "index/cache/index_file.h"
+#include "index/cache/union_file.h"
 #include "layers/base/error.h"
 #include "layers/image/archive_index.h"
 
@@ -52,17 +53,32 @@ CacheEntry Describe(const std::string& dir, const std::string& stem,
   entry.stem = stem;
   entry.kind = stem.starts_with("archive-") ? "archive"
                : stem.starts_with("bound-") ? "layer, this image only"
+               : stem.starts_with("union-") ? "union"
                                             : "layer";
   for (const std::string& name : files) {
     struct stat st {};
     if (::lstat((dir + "/" + name).c_str(), &st) == 0) {
       entry.bytes += static_cast<uint64_t>(st.st_blocks) * 512;
-      if (name == stem + ".idx") entry.last_used = st.st_mtim.tv_sec;
+      if (name == stem + ".idx" || name == stem + ".union") entry.last_used = st.st_mtim.tv_sec;
     }
   }
-  std::string index = dir + "/" + stem + ".idx";
+  std::string index = dir + "/" + stem + (entry.kind == "union" ? ".union" : ".idx");
   std::string why;
-  if (entry.kind == "archive") {
+  if (entry.kind == "union") {
+    if (auto file = ReadUnionFileInfo(index, &why)) {
+      entry.key = file->chain_id;
+      entry.members = file->inodes;
+      entry.layers = file->layer_stems;
+      for (const std::string& layer : file->layer_stems) {
+        if (::access((dir + "/" + layer + ".idx").c_str(), F_OK) != 0) {
+          // Stale: the union is never used without its layers, so gc removes it.
+          entry.key.clear();
+          why = "the index of layer " + layer + " is gone";
+          break;
+        }
+      }
+    }
+  } else if (entry.kind == "archive") {
     if (auto file = ReadArchiveIndexFile(index, std::nullopt, &why)) {
       entry.key = file->identity;
       entry.members = file->index.members.size();

@@ -13,18 +13,23 @@
 
 namespace imgmount {
 
-/// One entry of the cache.
+/// One entry of the cache. A union entry whose layer indexes are not all present is unusable
+/// (`problem` says which is gone), so gc removes it with them.
 struct CacheEntry {
   /// File-name stem ("sha256-<hex>", "bound-<hex>", "archive-<hex>").
   std::string stem;
-  /// "layer" (shared by digest), "layer, this image only" (unverified) or "archive".
+  /// "layer" (shared by digest), "layer, this image only" (unverified), "archive" or "union"
+  /// (the union tree of a chain of layers, union_cache.h).
   std::string kind;
-  /// The layer digest, or the archive file's identity; "" if the index is unreadable.
+  /// The layer digest, the archive file's identity or the union's chain id; "" if the index is
+  /// unreadable (or, for a union, one of its layer indexes is gone).
   std::string key;
   /// Bytes on disk of all the entry's files.
   uint64_t bytes = 0;
-  /// Tar members in the index.
+  /// Tar members in the index; entries (inodes) in a union.
   uint64_t members = 0;
+  /// For a union: the stems of its layers' entries, bottom first.
+  std::vector<std::string> layers;
   /// Files whose content hash is kept beside the index (STEM.sums).
   uint64_t hashes = 0;
   /// Why the index is unusable ("" if it is fine, "no index" for leftovers).

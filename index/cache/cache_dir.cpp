@@ -45,7 +45,8 @@ bool IsStem(std::string_view stem) {
   for (auto [prefix, hex] : {std::pair<std::string_view, size_t>{"sha256-", 64},
                              {"sha512-", 128},
                              {"bound-", 64},
-                             {"archive-", 64}}) {
+                             {"archive-", 64},
+                             {"union-", 64}}) {
     if (stem.starts_with(prefix)) return IsHex(stem.substr(prefix.size()), hex);
   }
   return false;
@@ -196,6 +197,10 @@ std::string BoundStem(const std::string& digest, const std::string& origin) {
 
 std::string ArchiveStem(const std::string& identity) {
   return "archive-" + HashHex(identity);
+}
+
+std::string UnionStem(const std::string& chain_id) {
+  return "union-" + chain_id.substr(chain_id.find(':') + 1);
 }
 
 std::string StemOf(const std::string& name) {

@@ -4,9 +4,10 @@
 //
 //   CACHEDIR.TAG              marks the directory as a cache for backup tools
 //   STEM.idx                  the index (layer: index_file.h; archive:
-//   layers/image/archive_index.h) STEM.HEX16.zst            a persisted local copy, named by the
-//   index that uses it STEM.sums                 content hashes of the layer's files, made on
-//   demand by `diff`
+//                             layers/image/archive_index.h)
+//   STEM.union                the union tree of a chain of layers (union_file.h)
+//   STEM.HEX16.zst            a persisted local copy, named by the index that uses it
+//   STEM.sums                 content hashes of the layer's files, made on demand by `diff`
 //                             (content_hash_file.h)
 //   STEM.lock                 flock()ed while the entry is built, replaced or removed
 //   STEM.used                 "TIME IMAGE[\tBLOB]" lines, most recent first, at most 8 images;
@@ -16,8 +17,9 @@
 //
 // STEM is "sha256-<64 hex>" (or "sha512-<128 hex>") for a layer shared by its digest,
 // "bound-<64 hex>" (SHA-256 of digest and origin) for a layer whose digest could not be verified
-// while indexing, so that it serves only the image file it was made from, and "archive-<64 hex>"
-// (SHA-256 of the file's identity) for the index of a compressed outer archive.
+// while indexing, so that it serves only the image file it was made from, "archive-<64 hex>"
+// (SHA-256 of the file's identity) for the index of a compressed outer archive, and
+// "union-<64 hex>" (the chain id, union_cache.h) for the union tree of a chain of layers.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +45,9 @@ std::string BoundStem(const std::string& digest, const std::string& origin);
 
 /// The stem of the index of the outer archive file whose identity is `identity`.
 std::string ArchiveStem(const std::string& identity);
+
+/// The stem of the union tree filed under chain id `chain_id` ("sha256:<hex>", union_cache.h).
+std::string UnionStem(const std::string& chain_id);
 
 /// Whether `name` is a file name the cache may have written: a stem as above, then a suffix.
 bool IsCacheFileName(const std::string& name);

@@ -19,9 +19,9 @@ bool InTable(size_t table_size, uint32_t first, uint32_t count) {
   return first <= table_size && count <= table_size - first;
 }
 
+// Checked for every member of every layer each time an index is loaded: no allocation.
 bool IsNormalPath(std::string_view path) {
-  auto normal = NormalizeMemberPath(std::string(path));
-  return normal && *normal == path;
+  return IsNormalMemberPath(path);
 }
 
 bool IsDevice(MemberType type) {

@@ -14,6 +14,15 @@
 namespace imgmount {
 namespace {
 
+// The storage of a tree built in memory; the tree's tables point into it.
+struct BuiltTables {
+  std::vector<UnionInode> inodes;
+  std::vector<UnionDirent> dirents;
+  std::string names;
+  std::vector<uint32_t> member_ids;
+  std::vector<DirectoryIdRecord> directory_ids;
+};
+
 UnionInode InodeOf(const std::vector<std::shared_ptr<const LayerIndex>>& layers, MemberType type,
                    uint32_t layer, uint32_t member, int64_t mtime_sec, uint32_t mtime_nsec) {
   UnionInode inode;
@@ -39,19 +48,17 @@ UnionInode InodeOf(const std::vector<std::shared_ptr<const LayerIndex>>& layers,
 }  // namespace
 
 std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
-  auto tree = std::make_shared<UnionTree>();
-  tree->layers_ = std::move(layers_);
-  std::vector<UnionInode>& inodes = tree->inodes_;
-  std::vector<UnionDirent>& dirents = tree->dirents_;
+  auto built = std::make_shared<BuiltTables>();
+  std::vector<UnionInode>& inodes = built->inodes;
+  std::vector<UnionDirent>& dirents = built->dirents;
+  std::string& names = built->names;
   // Every node becomes at most one inode and one directory entry: reserving that much up front
   // avoids the doubling copies (the capacity never touched costs no resident memory).
   inodes.reserve(nodes_.size());
   dirents.reserve(nodes_.size());
   std::vector<uint32_t> ids(nodes_.size(), kNoIndex);
-  std::vector<uint64_t>& base = tree->member_base_;
-  base.assign(1, 0);
-  for (const auto& layer : tree->layers_) base.push_back(base.back() + layer->size());
-  tree->member_ids_.assign(base.back(), kNoIndex);
+  const std::vector<uint64_t> base = MemberBases(layers_);
+  built->member_ids.assign(base.back(), kNoIndex);
   // Paths of the directories waiting on the stack, for the directories' numbers.
   std::vector<std::string> dir_paths(nodes_.size());
   std::unordered_set<uint64_t> directory_numbers;
@@ -64,14 +71,14 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
       inode.ino = kRootIno;
     } else if (inode.type != MemberType::kDirectory) {
       inode.ino = MemberIno(inode.layer, inode.member);
-      tree->member_ids_[base[inode.layer] + inode.member] = id;
+      built->member_ids[base[inode.layer] + inode.member] = id;
     } else {
       uint64_t ino = DirectoryIno(path);
       while (!directory_numbers.insert(ino).second) {
         ino = (uint64_t{1} << 63) | ((ino + 1) & ~(uint64_t{1} << 63));
       }
       inode.ino = ino;
-      tree->directory_ids_.emplace_back(ino, id);
+      built->directory_ids.push_back({ino, id, 0});
     }
   };
 
@@ -80,8 +87,8 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     const Node& node = nodes_[node_index];
     uint32_t id = static_cast<uint32_t>(inodes.size());
     ids[node_index] = id;
-    inodes.push_back(InodeOf(tree->layers_, node.type, node.layer, node.member, node.mtime_sec,
-                             node.mtime_nsec));
+    inodes.push_back(
+        InodeOf(layers_, node.type, node.layer, node.member, node.mtime_sec, node.mtime_nsec));
     return id;
   };
 
@@ -119,7 +126,10 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
       } else {
         ++inodes[id].nlink;
       }
-      dirents.push_back(UnionDirent{name, id});
+      if (names.size() > kNoIndex - name.size()) ThrowBadImage("image: union names pass 4 GiB");
+      dirents.push_back(
+          UnionDirent{static_cast<uint32_t>(names.size()), static_cast<uint32_t>(name.size()), id});
+      names += name;
     }
     UnionInode& dir = inodes[dir_id];
     dir.first_child = first;
@@ -128,9 +138,12 @@ std::shared_ptr<const UnionTree> UnionBuilder::Freeze() {
     std::string().swap(dir_paths[dir_node]);
     stack.insert(stack.end(), subdirs.rbegin(), subdirs.rend());
   }
-  std::sort(tree->directory_ids_.begin(), tree->directory_ids_.end());
-  tree->directory_ids_.shrink_to_fit();
-  return tree;
+  std::sort(built->directory_ids.begin(), built->directory_ids.end(),
+            [](const DirectoryIdRecord& a, const DirectoryIdRecord& b) { return a.ino < b.ino; });
+  built->directory_ids.shrink_to_fit();
+  UnionTables tables{built->inodes, built->dirents, built->names, built->member_ids,
+                     built->directory_ids};
+  return std::make_shared<const UnionTree>(std::move(layers_), tables, std::move(built));
 }
 
 }  // namespace imgmount

@@ -7,11 +7,11 @@
 namespace imgmount {
 
 TarMember UnionTree::RegularMember(uint32_t id, const char* op) const {
-  if (id >= inodes_.size()) {
+  if (id >= tables_.inodes.size()) {
     throw Error(ErrorKind::kInternal, EINVAL,
                 std::string(op) + ": no inode " + std::to_string(id) + " in the union");
   }
-  const UnionInode& inode = inodes_[id];
+  const UnionInode& inode = tables_.inodes[id];
   if (inode.type != MemberType::kRegular) {
     int err = inode.type == MemberType::kDirectory ? EISDIR : EINVAL;
     throw Error(ErrorKind::kUsage, err,
@@ -22,17 +22,17 @@ TarMember UnionTree::RegularMember(uint32_t id, const char* op) const {
 
 size_t UnionTree::Read(uint32_t id, uint64_t offset, std::span<std::byte> dst) const {
   const TarMember m = RegularMember(id, "read");
-  return ReadMemberData(*layers_[inodes_[id].layer], m, offset, dst);
+  return ReadMemberData(*layers_[tables_.inodes[id].layer], m, offset, dst);
 }
 
 uint64_t UnionTree::StoredBytes(uint32_t id) const {
-  if (id >= inodes_.size() || inodes_[id].type != MemberType::kRegular) return 0;
+  if (id >= tables_.inodes.size() || tables_.inodes[id].type != MemberType::kRegular) return 0;
   return MemberStoredBytes(*member(id));
 }
 
 std::optional<uint64_t> UnionTree::SeekData(uint32_t id, uint64_t offset, bool want_data) const {
   const TarMember m = RegularMember(id, "lseek");
-  return SeekMemberData(*layers_[inodes_[id].layer], m, offset, want_data);
+  return SeekMemberData(*layers_[tables_.inodes[id].layer], m, offset, want_data);
 }
 
 }  // namespace imgmount

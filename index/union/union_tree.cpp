@@ -8,18 +8,31 @@
 
 namespace imgmount {
 
+std::vector<uint64_t> MemberBases(const std::vector<std::shared_ptr<const LayerIndex>>& layers) {
+  std::vector<uint64_t> base(1, 0);
+  for (const auto& layer : layers) base.push_back(base.back() + layer->size());
+  return base;
+}
+
+UnionTree::UnionTree(std::vector<std::shared_ptr<const LayerIndex>> layers, UnionTables tables,
+                     std::shared_ptr<const void> owner)
+    : layers_(std::move(layers)),
+      tables_(tables),
+      owner_(std::move(owner)),
+      member_base_(MemberBases(layers_)) {}
+
 std::span<const UnionDirent> UnionTree::children(uint32_t dir) const {
-  if (dir >= inodes_.size() || inodes_[dir].type != MemberType::kDirectory) return {};
-  const UnionInode& inode = inodes_[dir];
-  return std::span<const UnionDirent>(dirents_).subspan(inode.first_child, inode.child_count);
+  if (dir >= tables_.inodes.size() || tables_.inodes[dir].type != MemberType::kDirectory) return {};
+  const UnionInode& inode = tables_.inodes[dir];
+  return tables_.dirents.subspan(inode.first_child, inode.child_count);
 }
 
 std::optional<uint32_t> UnionTree::Lookup(uint32_t dir, std::string_view name) const {
   std::span<const UnionDirent> entries = children(dir);
   auto it = std::lower_bound(
       entries.begin(), entries.end(), name,
-      [](const UnionDirent& entry, std::string_view key) { return entry.name < key; });
-  if (it == entries.end() || it->name != name) return std::nullopt;
+      [this](const UnionDirent& entry, std::string_view key) { return this->name(entry) < key; });
+  if (it == entries.end() || this->name(*it) != name) return std::nullopt;
   return it->inode;
 }
 
@@ -41,22 +54,26 @@ std::optional<uint32_t> UnionTree::Resolve(std::string_view path) const {
 std::optional<uint32_t> UnionTree::IdOfIno(uint64_t ino) const {
   if (ino == kRootIno) return kRoot;
   if (IsDirectoryIno(ino)) {
-    auto it = std::lower_bound(directory_ids_.begin(), directory_ids_.end(),
-                               std::pair<uint64_t, uint32_t>{ino, 0});
-    if (it == directory_ids_.end() || it->first != ino) return std::nullopt;
-    return it->second;
+    std::span<const DirectoryIdRecord> ids = tables_.directory_ids;
+    auto it =
+        std::lower_bound(ids.begin(), ids.end(), ino,
+                         [](const DirectoryIdRecord& r, uint64_t key) { return r.ino < key; });
+    if (it == ids.end() || it->ino != ino) return std::nullopt;
+    return it->id;
   }
   uint32_t layer = 0;
   uint32_t member = 0;
   if (!InoToMember(ino, layer, member) || layer + 1 >= member_base_.size()) return std::nullopt;
   uint64_t index = member_base_[layer] + member;
-  if (index >= member_base_[layer + 1] || member_ids_[index] == kNoIndex) return std::nullopt;
-  return member_ids_[index];
+  if (index >= member_base_[layer + 1] || tables_.member_ids[index] == kNoIndex) {
+    return std::nullopt;
+  }
+  return tables_.member_ids[index];
 }
 
 std::optional<TarMember> UnionTree::member(uint32_t id) const {
-  if (id >= inodes_.size()) return std::nullopt;
-  const UnionInode& inode = inodes_[id];
+  if (id >= tables_.inodes.size()) return std::nullopt;
+  const UnionInode& inode = tables_.inodes[id];
   if (inode.layer == kNoIndex || inode.member == kNoIndex) return std::nullopt;
   return layers_[inode.layer]->member(inode.member);
 }

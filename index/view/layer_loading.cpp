@@ -66,14 +66,14 @@ BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const Layer
               std::to_string(st.st_mtim.tv_sec) + "." + std::to_string(st.st_mtim.tv_nsec)};
 }
 
-namespace {
-
-std::string Seconds(std::chrono::steady_clock::time_point start) {
+std::string SecondsSince(std::chrono::steady_clock::time_point start) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   char text[32];
   std::snprintf(text, sizeof text, "%.2f s", s);
   return text;
 }
+
+namespace {
 
 // A view of another source that records the furthest byte read, for progress displays.
 class ProgressSource final : public ByteSource {
@@ -122,7 +122,8 @@ std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::st
     files = OpenTarFiles(FileSource::FromFd(fd, path), path, &hooks);
   }
   if (options.info && files->Kind() != "tar") {
-    options.info(name + (loaded ? ": index loaded from cache" : ": indexed in " + Seconds(start)));
+    options.info(name +
+                 (loaded ? ": index loaded from cache" : ": indexed in " + SecondsSince(start)));
   }
   return files;
 }
@@ -154,7 +155,7 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
   }
   if (options.info) {
     options.info(name + (result.from_cache ? ": index loaded from cache"
-                                           : ": indexed in " + Seconds(start)));
+                                           : ": indexed in " + SecondsSince(start)));
   }
   if (from_cache != nullptr) *from_cache = result.from_cache;
   return result.index;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -15,6 +16,9 @@
 #include "layers/image/image_files.h"
 
 namespace imgmount {
+
+/// The time since `start` as "1.23 s", for notes.
+std::string SecondsSince(std::chrono::steady_clock::time_point start);
 
 /// "layer N (sha256:ab12..)" for the layer at `position` (0 = bottom).
 std::string LayerName(size_t position, const LayerBlob& blob);

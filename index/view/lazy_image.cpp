@@ -13,6 +13,7 @@
 #include <map>
 #include <optional>
 
+#include "index/cache/union_cache.h"
 #include "index/union/union_builder.h"
 #include "index/view/layer_loading.h"
 #include "layers/base/error.h"
@@ -151,10 +152,24 @@ void LazyImage::BuildTree() {
   // The builder is freed only after the tree is published: freeing its maps is ~40% of the
   // work on a 200k-entry image, and nobody needs to wait for it.
   std::unique_ptr<UnionBuilder> builder;
+  std::vector<std::string> warnings;
+  WarningSink collect = [&](const std::string& warning) {
+    warnings.push_back(warning);
+    if (options_.warn) options_.warn(warning);
+  };
+  bool built = false;
   if (!error) {
     try {
-      builder = std::make_unique<UnionBuilder>(std::move(layers), options_.warn);
-      tree = builder->ApplyAllAndFreeze();
+      auto start = std::chrono::steady_clock::now();
+      if (cache_) tree = LoadCachedUnion(cache_->dir(), layers, image_path_, options_.warn);
+      if (tree) {
+        if (options_.info) options_.info("union tree: loaded from the cache");
+      } else {
+        builder = std::make_unique<UnionBuilder>(std::move(layers), collect);
+        tree = builder->ApplyAllAndFreeze();
+        built = true;
+        if (options_.info) options_.info("union tree: built in " + SecondsSince(start));
+      }
     } catch (...) {
       error = CapturedError::FromCurrent();
     }
@@ -173,6 +188,7 @@ void LazyImage::BuildTree() {
       slot->view.reset();
     }
   }
+  if (built && cache_) StoreCachedUnion(cache_->dir(), *tree, warnings, image_path_, options_.warn);
   builder.reset();
   ::malloc_trim(0);  // hand the builder's temporary maps back to the system
 }

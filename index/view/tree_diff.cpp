@@ -173,8 +173,8 @@ class Differ {
       }
       int order = c.i == c.a.size()   ? 1
                   : c.j == c.b.size() ? -1
-                                      : c.a[c.i].name.compare(c.b[c.j].name);
-      std::string_view name = order <= 0 ? c.a[c.i].name : c.b[c.j].name;
+                                      : a_.tree->name(c.a[c.i]).compare(b_.tree->name(c.b[c.j]));
+      std::string_view name = order <= 0 ? a_.tree->name(c.a[c.i]) : b_.tree->name(c.b[c.j]);
       std::string child = c.path.empty() ? std::string(name) : c.path + "/" + std::string(name);
       if (order == 0) {
         uint32_t x = c.a[c.i++].inode;

@@ -40,6 +40,21 @@ std::optional<std::string> NormalizeMemberPath(std::string_view raw) {
   return Join(parts);
 }
 
+bool IsNormalMemberPath(std::string_view path) {
+  size_t start = 0;
+  while (start < path.size()) {
+    size_t slash = path.find('/', start);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string_view part = path.substr(start, slash - start);
+    if (part.empty() || part == "." || part == ".." || part.find('\0') != std::string_view::npos) {
+      return false;
+    }
+    if (slash == path.size() - 1) return false;  // a trailing '/'
+    start = slash + 1;
+  }
+  return true;
+}
+
 std::optional<std::string> CleanMemberPath(std::string_view raw) {
   if (raw.find('\0') != std::string_view::npos) return std::nullopt;
   while (!raw.empty() && raw.front() == '/') raw.remove_prefix(1);

@@ -15,6 +15,10 @@ std::vector<std::string_view> SplitPath(std::string_view path);
 /// Returns nullopt for names that must not be served: containing NUL or a ".." component.
 std::optional<std::string> NormalizeMemberPath(std::string_view raw);
 
+/// Whether `path` is already normal (NormalizeMemberPath(path) == path), without allocating: no
+/// NUL, no leading, trailing or doubled '/', no "." or ".." component; "" (the root) is normal.
+bool IsNormalMemberPath(std::string_view path);
+
 /// A tar member name or hardlink target cleaned lexically, as docker, containerd and umoci
 /// place it: "root/../ufo" is "ufo". nullopt for a name with NUL or one that climbs above the root
 /// ("../x", "a/../../x"). Otherwise as NormalizeMemberPath.

@@ -2,7 +2,7 @@
 set(IMGMOUNT_E2E_TESTS formats real_images diff diff_hashes mount_behaviour selection verbs
   listing_attributes diff_formats tar_headers habits
   verbs_json index_cache lazy_mount integrity status hostile load pzstd docs inspect cli
-  registry registry_auth registry_mount)
+  registry registry_auth registry_mount union_cache)
 foreach(name ${IMGMOUNT_E2E_TESTS})
   if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/${name}.sh)
     add_test(NAME e2e_${name}

@@ -106,9 +106,10 @@ else
 fi
 
 # 8. imgmount cache ls / gc / clear. The cache holds sample's 4 gzip layers, sample-plus's own
-# one, the archive, and the uncompressed layers of node.tar.gz (other digests than the gzip ones).
-entries=$(ls "$CACHE"/*.idx | wc -l)
-[ "$entries" -ge 7 ] || fail "expected at least 7 indexes, found $entries"
+# one, the archive, and the uncompressed layers of node.tar.gz (other digests than the gzip ones),
+# and the union tree of each chain of layers mounted (union_cache.sh tests those in depth).
+entries=$(ls "$CACHE"/*.idx "$CACHE"/*.union | wc -l)
+[ "$entries" -ge 10 ] || fail "expected at least 10 indexes, found $entries"
 expect_exit 0 "cache ls" "$IMGMOUNT" cache ls --cache-dir "$CACHE"
 grep -q "^$entries indexes" "$WORK/out.txt" || fail "cache ls: $(tail -1 "$WORK/out.txt")"
 grep -q "used by $WORK/plus" "$WORK/out.txt" || fail "cache ls does not name $WORK/plus"
@@ -126,7 +127,7 @@ def iso(seconds):
         "%Y-%m-%dT%H:%M:%SZ")
 # The cache's files as `ls -las --block-size=1` lists them (allocated bytes first, name last),
 # by stem (the name up to its first dot).
-stem_re = re.compile(r"(sha256-[0-9a-f]{64}|sha512-[0-9a-f]{128}|(bound|archive)-[0-9a-f]{64})\.")
+stem_re = re.compile(r"(sha256-[0-9a-f]{64}|sha512-[0-9a-f]{128}|(bound|archive|union)-[0-9a-f]{64})\.")
 allocated = {}
 for line in open(ls_l):
     fields = line.split()
@@ -153,13 +154,14 @@ for e in entries:
             image = image.split("\t", 1)[0]  # a tab separates the blob file's identity
             uses.append({"image": image, "last_used": iso(int(time)),
                          "last_used_unix": int(time)})
-    index = f"{cache}/{stem}.idx"
+    index = f"{cache}/{stem}" + (".union" if stem.startswith("union-") else ".idx")
     last = uses[0]["last_used_unix"] if uses else int(os.lstat(index).st_mtime)
     kind, _, hex_part = stem.partition("-")
     want = {"bytes": sum(allocated[n] for n in names), "images": uses, "last_used_unix": last,
             "last_used": iso(last), "problem": None,
-            "kind": {"archive": "archive", "bound": "layer, this image only"}.get(kind, "layer")}
-    if kind == "sha256":
+            "kind": {"archive": "archive", "bound": "layer, this image only",
+                     "union": "union"}.get(kind, "layer")}
+    if kind in ("sha256", "union"):
         want["key"] = "sha256:" + hex_part
     for key, value in want.items():
         if e.get(key) != value:
@@ -192,9 +194,16 @@ expect_exit 0 "cache gc keeps recent indexes" "$IMGMOUNT" cache gc --cache-dir "
 grep -q "removed 0 indexes" "$WORK/out.txt" || fail "gc removed recent indexes: $(cat "$WORK/out.txt")"
 stale=$(ls "$CACHE"/sha256-*.idx | head -1)
 printf '1000 /an/old/image\n' > "${stale%.idx}.used"
+# The unions over the evicted layer (their files name its stem) go with it.
+mapfile -t over_stale < <(grep -l "$(basename "${stale%.idx}")" "$CACHE"/*.union)
 expect_exit 0 "cache gc --days 1" "$IMGMOUNT" cache gc --days 1 --cache-dir "$CACHE"
-grep -q "removed 1 index," "$WORK/out.txt" || fail "gc: $(cat "$WORK/out.txt")"
+removed=$((1 + ${#over_stale[@]}))
+grep -q "removed $removed index" "$WORK/out.txt" || fail "gc: $(cat "$WORK/out.txt"), expected $removed"
 [ -e "$stale" ] && fail "gc left $stale"
+for union in "${over_stale[@]}"; do
+  [ -e "$union" ] && fail "gc left $union over the evicted $stale"
+done
+entries=$(ls "$CACHE"/*.idx "$CACHE"/*.union | wc -l)
 expect_exit 2 "cache gc --days x" "$IMGMOUNT" cache gc --days x --cache-dir "$CACHE"
 expect_exit 2 "cache ls --days 3" "$IMGMOUNT" cache ls --days 3 --cache-dir "$CACHE"
 expect_exit 2 "cache frobnicate" "$IMGMOUNT" cache frobnicate --cache-dir "$CACHE"
@@ -202,7 +211,7 @@ expect_exit 2 "cache without a command" "$IMGMOUNT" cache
 expect_exit 0 "cache --help" "$IMGMOUNT" cache --help
 expect_exit 6 "cache ls of a file" "$IMGMOUNT" cache ls --cache-dir "$WORK/not-a-dir"
 expect_exit 0 "cache clear" "$IMGMOUNT" cache clear --cache-dir "$CACHE"
-grep -q "removed $((entries - 1)) indexes" "$WORK/out.txt" || fail "clear: $(cat "$WORK/out.txt")"
+grep -q "removed $entries indexes" "$WORK/out.txt" || fail "clear: $(cat "$WORK/out.txt")"
 expect_exit 0 "cache ls after clear" "$IMGMOUNT" cache ls --cache-dir "$CACHE"
 grep -q "^0 indexes" "$WORK/out.txt" || fail "cache not empty after clear: $(cat "$WORK/out.txt")"
 expect_exit 0 "cache ls --json after clear" "$IMGMOUNT" cache ls --json --cache-dir "$CACHE"

@@ -24,6 +24,25 @@ TEST_CASE("member paths normalise to one form", "[formats]") {
   CHECK_FALSE(NormalizeMemberPath(std::string("a\0b", 3)).has_value());
 }
 
+TEST_CASE("a path is normal exactly when normalising leaves it as it is", "[formats]") {
+  for (std::string path : {"",         "x",
+                           "a/b/c",    ".x",
+                           "x.",       "..x",
+                           "a/.b/c..", "./x",
+                           "/x",       "x/",
+                           "a//b",     "a/./b",
+                           "a/../b",   ".",
+                           "..",       "/",
+                           "//",       "a/b/",
+                           "a/.",      "a/..",
+                           "./",       "x/.wh..wh..opq"}) {
+    INFO(path);
+    CHECK(IsNormalMemberPath(path) == (NormalizeMemberPath(path) == path));
+  }
+  CHECK_FALSE(IsNormalMemberPath(std::string("a\0b", 3)));
+  CHECK(IsNormalMemberPath("usr/lib/x86_64-linux-gnu/libc.so.6"));
+}
+
 TEST_CASE("joining inside never climbs above the root", "[formats]") {
   CHECK(JoinInside("a/b", "../c") == "a/c");
   CHECK(JoinInside("a", "./x/y") == "a/x/y");

@@ -18,7 +18,8 @@ namespace {
 void Walk(const UnionTree& tree, uint32_t dir, const std::string& path,
           std::vector<std::pair<std::string, uint32_t>>& out) {
   for (const UnionDirent& e : tree.children(dir)) {
-    std::string child = path.empty() ? std::string(e.name) : path + "/" + std::string(e.name);
+    std::string name(tree.name(e));
+    std::string child = path.empty() ? name : path + "/" + name;
     out.emplace_back(child, e.inode);
     if (tree.inode(e.inode).type == MemberType::kDirectory) Walk(tree, e.inode, child, out);
   }

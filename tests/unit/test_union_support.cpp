@@ -1,10 +1,16 @@
 // Helpers for the union golden tests (see test_union_support.h).
 #include "test_union_support.h"
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <stdexcept>
 
+#include "index/cache/union_cache.h"
+#include "index/cache/union_file.h"
 #include "index/union/union_builder.h"
 #include "layers/source/basic_sources.h"
 
@@ -145,16 +151,15 @@ std::string CheckInvariants(const UnionTree& tree) {
   for (uint32_t id = 0; id < tree.inode_count(); ++id) {
     std::span<const UnionDirent> entries = tree.children(id);
     for (size_t i = 0; i < entries.size(); ++i) {
-      if (i > 0 && !(entries[i - 1].name < entries[i].name))
-        return "unsorted dir " + std::to_string(id);
+      std::string_view name = tree.name(entries[i]);
+      if (i > 0 && !(tree.name(entries[i - 1]) < name)) return "unsorted dir " + std::to_string(id);
       const UnionInode& child = tree.inode(entries[i].inode);
       ++names[entries[i].inode];
       if (child.type == MemberType::kDirectory) {
         ++subdirs[id];
-        if (child.parent != id) return "wrong parent of " + std::string(entries[i].name);
+        if (child.parent != id) return "wrong parent of " + std::string(name);
       }
-      if (tree.Lookup(id, entries[i].name) != entries[i].inode)
-        return "lookup " + std::string(entries[i].name);
+      if (tree.Lookup(id, name) != entries[i].inode) return "lookup " + std::string(name);
     }
   }
   for (uint32_t id = 0; id < tree.inode_count(); ++id) {
@@ -176,7 +181,65 @@ BuiltUnion BuildUnion(std::vector<std::shared_ptr<const LayerIndex>> layers) {
                               [&built](const std::string& w) { built.warnings.push_back(w); });
   std::string broken = CheckInvariants(*built.tree);
   if (!broken.empty()) throw std::logic_error("union tree invariant broken: " + broken);
+  built.tree = RoundTrip(*built.tree, built.warnings);
   return built;
+}
+
+std::vector<std::string> TestStems(size_t count) {
+  std::vector<std::string> stems;
+  for (size_t i = 0; i < count; ++i) {
+    std::string hex = std::to_string(i);
+    stems.push_back("sha256-" + std::string(64 - hex.size(), '0') + hex);
+  }
+  return stems;
+}
+
+namespace {
+
+template <class T>
+bool SameBytes(std::span<const T> a, std::span<const T> b) {
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size_bytes()) == 0);
+}
+
+}  // namespace
+
+std::shared_ptr<const UnionTree> RoundTrip(const UnionTree& tree,
+                                           const std::vector<std::string>& warnings) {
+  char pattern[] = "/tmp/imgmount-union-XXXXXX";
+  int fd = ::mkstemp(pattern);
+  if (fd < 0) throw std::runtime_error("mkstemp failed");
+  ::close(fd);
+  std::string path = pattern;
+  std::vector<std::string> stems = TestStems(tree.layers().size());
+  std::string chain = UnionChainId(stems);
+  std::string why;
+  bool written = WriteUnionFile(path, tree, chain, stems, warnings, &why);
+  auto loaded = written ? ReadUnionFile(path, chain, stems, tree.layers(), &why) : std::nullopt;
+  ::unlink(path.c_str());
+  if (!loaded) throw std::logic_error("union file round trip failed: " + why);
+  const UnionTables& a = tree.tables();
+  const UnionTables& b = loaded->tree->tables();
+  if (!SameBytes(a.inodes, b.inodes) || !SameBytes(a.dirents, b.dirents) || a.names != b.names ||
+      !SameBytes(a.member_ids, b.member_ids) || !SameBytes(a.directory_ids, b.directory_ids)) {
+    throw std::logic_error("union file round trip changed the tables");
+  }
+  if (loaded->warnings != warnings) throw std::logic_error("union file lost warnings");
+  // Rendering reads every file: bad data must fail alike in both trees.
+  auto render = [](const UnionTree& t) {
+    try {
+      return Render(t);
+    } catch (const std::exception& e) {
+      return std::string("error: ") + e.what();
+    }
+  };
+  if (render(tree) != render(*loaded->tree)) throw std::logic_error("round trip renders anew");
+  for (uint32_t id = 0; id < tree.inode_count(); ++id) {
+    if (loaded->tree->IdOfIno(tree.inode(id).ino) != id) {
+      throw std::logic_error("round trip loses inode number of " + std::to_string(id));
+    }
+  }
+  return loaded->tree;
 }
 
 std::string ReadFile(const UnionTree& tree, const std::string& path, size_t chunk) {
@@ -221,8 +284,8 @@ std::string Render(const UnionTree& tree) {
     }
     out += "\n";
     for (const UnionDirent& entry : tree.children(id)) {
-      walk(entry.inode,
-           path.empty() ? std::string(entry.name) : path + "/" + std::string(entry.name));
+      std::string_view name = tree.name(entry);
+      walk(entry.inode, path.empty() ? std::string(name) : path + "/" + std::string(name));
     }
   };
   walk(UnionTree::kRoot, "");

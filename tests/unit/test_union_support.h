@@ -62,8 +62,18 @@ struct BuiltUnion {
 std::string CheckInvariants(const UnionTree& tree);
 
 /// Builds the union of `layers` (bottom first), collecting warnings; throws if CheckInvariants
-/// finds the tree unsound.
+/// finds the tree unsound. The tree returned is the one read back from a union cache file
+/// (RoundTrip), so every golden test also checks the file.
 BuiltUnion BuildUnion(std::vector<std::shared_ptr<const LayerIndex>> layers);
+
+/// Fake cache stems for `count` layers ("sha256-000..0", "sha256-000..1", ...).
+std::vector<std::string> TestStems(size_t count);
+
+/// Writes `tree` as a union file (with `warnings`), reads it back over the same layers and
+/// returns the loaded tree after checking that its tables are byte for byte those of `tree`,
+/// that it renders the same and finds every inode by number; throws std::logic_error if not.
+std::shared_ptr<const UnionTree> RoundTrip(const UnionTree& tree,
+                                           const std::vector<std::string>& warnings = {});
 
 /// One line per name in depth-first name order: "path type mode uid:gid nNLINK[ @mtime] detail",
 /// with "/" for the root, types d - l c b p, file content quoted, symlink targets after "->".
