@@ -46,6 +46,8 @@ TEST_CASE("chunk store returns chunks as written and drops damaged ones", "[chun
     std::fstream f(ChunkFile(dir.path(), 3), std::ios::in | std::ios::out | std::ios::binary);
     f.seekp(16 + 12345);
     f.put('z');
+    f.flush();
+    REQUIRE(f.good());
   }
   SECTION("a torn file") {
     REQUIRE(::truncate(ChunkFile(dir.path(), 3).c_str(), 1000) == 0);
