@@ -18,18 +18,24 @@ BlobStream::BlobStream(std::shared_ptr<const RegistryClient> client, std::string
     : client_(std::move(client)), digest_(std::move(digest)), size_(size), position_(start) {
   producer_ = std::thread([this, start] {
     try {
-      client_->StreamBlob(digest_, start, [this](std::string_view bytes) {
-        std::unique_lock lock(mu_);
-        changed_.wait(lock, [this] { return stop_ || buffered_ < kBufferBytes; });
-        if (stop_) return false;
-        if (!bytes.empty()) {
-          pieces_.emplace_back(bytes);
-          buffered_ += bytes.size();
-          changed_.notify_all();
-        }
-        return true;
-      });
-    } catch (const Error&) {
+      client_->StreamBlob(
+          digest_, start,
+          [this](std::string_view bytes) {
+            std::unique_lock lock(mu_);
+            changed_.wait(lock, [this] { return stop_ || buffered_ < kBufferBytes; });
+            if (stop_) return false;
+            if (!bytes.empty()) {
+              pieces_.emplace_back(bytes);
+              buffered_ += bytes.size();
+              changed_.notify_all();
+            }
+            return true;
+          },
+          [this] {
+            std::lock_guard lock(mu_);
+            return stop_;
+          });
+    } catch (...) {
       // The reader falls back to ranged reads, which retry and report the failure.
     }
     std::lock_guard lock(mu_);

@@ -170,6 +170,11 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   return size * count;
 }
 
+// libcurl's progress callback: a non-zero answer ends the transfer.
+int OnProgress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(user))() ? 1 : 0;
+}
+
 size_t OnBody(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<RegistryResponse*>(user);
   size_t n = size * count;
@@ -222,6 +227,11 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const std::string& url,
     Curl().easy_setopt(curl, CURLOPT_SSLKEY, client_key_.c_str());
   }
   if (request.head) Curl().easy_setopt(curl, CURLOPT_NOBODY, 1L);
+  if (request.cancelled) {
+    Curl().easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+    Curl().easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    Curl().easy_setopt(curl, CURLOPT_XFERINFODATA, &request.cancelled);
+  }
   curl_slist* headers = nullptr;
   if (request.manifest) headers = Curl().slist_append(headers, kManifestAccept);
   std::string authorization_line = "Authorization: " + authorization;
@@ -381,13 +391,15 @@ std::string RegistryClient::GetBlobRange(const std::string& digest, uint64_t off
 namespace imgmount {
 
 void RegistryClient::StreamBlob(const std::string& digest, uint64_t offset,
-                                const std::function<bool(std::string_view)>& sink) const {
+                                const std::function<bool(std::string_view)>& sink,
+                                const std::function<bool()>& cancelled) const {
   RegistryRequest request;
   request.path = "blobs/" + digest;
   if (offset > 0) request.range = {offset, 0};  // to the end
   request.limit = kErrorBodyLimit;
   request.what = "blob " + digest;
   request.sink = sink;
+  request.cancelled = cancelled;
   request.attempts = 1;  // the blob stream resumes where it stopped, by ranges
   Perform(request);
 }

@@ -67,8 +67,11 @@ class RegistryClient {
   /// Streams blob `digest` from `offset` to its end into `sink` (one GET, a range unless
   /// `offset` is 0), which returns false to stop early. One attempt: the caller resumes after a
   /// failure. Throws as the other calls do; a body that ends early is a kIo error.
+  /// `cancelled`, asked about once a second while the transfer runs (and waits), ends it early
+  /// when it returns true, so that a stalled registry does not hold the caller.
   void StreamBlob(const std::string& digest, uint64_t offset,
-                  const std::function<bool(std::string_view)>& sink) const;
+                  const std::function<bool(std::string_view)>& sink,
+                  const std::function<bool()>& cancelled = {}) const;
 
   /// How many Bearer tokens this client fetched (for tests and -v).
   int TokensFetched() const;

@@ -28,6 +28,8 @@ struct RegistryRequest {
   /// When set, the body (after the bytes a 200 answer to a range skips) goes to this callback
   /// instead of `body`; it returns false to end the transfer.
   std::function<bool(std::string_view)> sink;
+  /// When set, asked about once a second during the transfer; true ends it.
+  std::function<bool()> cancelled;
   /// Attempts for a retryable failure (401s answered by auth do not count); a stream whose
   /// reader resumes by itself after a failure makes one.
   int attempts = kAttempts;
