@@ -146,11 +146,12 @@ print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.openconta
     RM=$S/mnt/reg
     mkdir -p "$RM"
     # reg_mount IMAGE [THEN...]: mounts IMAGE on $RM with the cache dir $S/rcache; T runs from
-    # the command's start until it returned and `ls MNT` answered, then THEN (words) ran.
+    # the command's start until it returned and `ls MNT` answered (`stat MNT/` with
+    # REG_PROBE=stat), then THEN (words) ran.
     reg_mount() {
       local img=$1; shift
-      timed "$OP_TIMEOUT" sh -c 'env TMPDIR="$1" "$2" --cache-dir "$3" "$4" "$5" && ls "$5" > /dev/null &&
-        shift 5 && "$@"' sh "$S/tmp" "$IMGMOUNT" "$S/rcache" "$img" "$RM" "${@:-true}"
+      timed "$OP_TIMEOUT" sh -c 'env TMPDIR="$1" "$2" --cache-dir "$3" "$4" "$5" && "$6" "$5/" > /dev/null &&
+        shift 6 && "$@"' sh "$S/tmp" "$IMGMOUNT" "$S/rcache" "$img" "$RM" "${REG_PROBE:-ls}" "${@:-true}"
       local ok=$?
       PID=$(daemon_pid imgmount "$RM")
       [[ -n $PID ]] && STARTED_PIDS+=("$PID:$RM")
@@ -159,10 +160,15 @@ print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.openconta
     reg_umount() { unmount_wait "$RM" "$PID" "$IMGMOUNT"; PID=; }
     fresh_cold() { rm -rf "${S:?}/rcache" && mkdir -p "$S/rcache" && drop_caches; }
 
-    # 1. time to a usable mount (fresh cache dir, cold)
-    ts=()
-    for ((i = 0; i < REPS; i++)); do fresh_cold; reg_mount "$REF"; ts+=("$T"); reg_umount; done
+    # 1. time to a usable mount (fresh cache dir, cold): until `ls MNT` answered (the listing of
+    # the root waits for every layer's index), and until `stat MNT/` answered (as section 5)
+    ts=(); ss=()
+    for ((i = 0; i < REPS; i++)); do
+      fresh_cold; reg_mount "$REF"; ts+=("$T"); reg_umount
+      fresh_cold; REG_PROBE=stat reg_mount "$REF"; ss+=("$T"); reg_umount
+    done
     REG_MOUNT=$(median "${ts[@]}")
+    REG_MOUNT_STAT=$(median "${ss[@]}")
 
     # 2. cat of a top-layer file, cold: imgmount against skopeo copy + umoci raw unpack + cat
     ts=()
@@ -229,12 +235,13 @@ print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.openconta
 
     sub="imgmount registry"
     row "registry" "usable mount (fresh cache dir, cold): returned + ls MNT" "$sub" "$(fmt_time "$REG_MOUNT")" "" "" "" "<= 200.0 ms" "$(check "$REG_MOUNT" "<= 0.2")"
+    row "registry" "usable mount (fresh cache dir, cold): returned + stat MNT/" "$sub" "$(fmt_time "$REG_MOUNT_STAT")" "" "" "" "" ""
     cmp_row "registry" "cold, fresh cache dir: mount + cat app/server.js" "$sub" "$REG_CAT" "skopeo copy + umoci raw unpack + cat" "$PEER_CAT" fmt_time "<= 0.05"
     cmp_row "registry" "bytes fetched by that mount when cat returned (the base's pass included)" "$sub" "$CAT_BYTES" "skopeo copy (image bytes)" "$IMG_BYTES" fmt_bytes
     cmp_row "registry" "cold, fresh cache dir: mount + first find" "$sub" "${FIND_T[registry]}" "imgmount local layout" "${FIND_T[local]}" fmt_time "<= 1.2"
     cmp_row "registry" "bytes fetched: cat of one small file ($SMALL) of the base, fresh cache dir" "imgmount zstd:chunked" "${SMALL_BYTES[zstd-chunked]}" "zstd:chunked image bytes" "$ZIMG_BYTES" fmt_bytes "<= 0.01"
     cmp_row "registry" "bytes fetched: the same file after the base's pass (index cached)" "imgmount gzip" "${SMALL_BYTES[gzip]}" "gzip image bytes" "$IMG_BYTES" fmt_bytes
-    NOTES+=("registry: docker-registry on 127.0.0.1 (plain HTTP, loopback), storage in the scratch dir; bytes are the body bytes fault_proxy.py sent (it reads each upstream body whole before sending it)")
+    NOTES+=("registry: docker-registry on 127.0.0.1 (plain HTTP, loopback), storage in the scratch dir; bytes are the body bytes fault_proxy.py sent (it reads each upstream body whole before sending any of it, so a blob GET still streaming counts 0 until it ends); \`ls MNT\` lists the root, which needs every layer indexed (the base's whole pass), \`stat MNT/\` does not")
   else
     row "registry" "skipped: the registry or the proxy did not start (see $LOG)" "" "" "" "" "" "" ""
   fi
