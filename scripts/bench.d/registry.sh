@@ -231,7 +231,6 @@ print(json.load(open(sys.argv[1]))["manifests"][0]["annotations"]["org.openconta
       fi
     done
     rm -rf "${S:?}/rcache"
-    stop_servers
 
     sub="imgmount registry"
     row "registry" "usable mount (fresh cache dir, cold): returned + ls MNT" "$sub" "$(fmt_time "$REG_MOUNT")" "" "" "" "<= 200.0 ms" "$(check "$REG_MOUNT" "<= 0.2")"
