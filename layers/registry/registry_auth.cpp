@@ -48,18 +48,19 @@ std::optional<std::pair<std::string, long>> ParseTokenAnswer(const std::string& 
   // Iterative: a hostile token server cannot exhaust the stack with nesting.
   doc.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());
   if (doc.HasParseError() || !doc.IsObject()) return std::nullopt;
+  const rapidjson::Value& answer = doc;  // const iterators: clang's C++20 operator lookup
   std::string token;
   for (const char* name : {"token", "access_token"}) {
-    auto it = doc.FindMember(name);
-    if (it != doc.MemberEnd() && it->value.IsString() && it->value.GetStringLength() > 0) {
+    auto it = answer.FindMember(name);
+    if (it != answer.MemberEnd() && it->value.IsString() && it->value.GetStringLength() > 0) {
       token = it->value.GetString();
       break;
     }
   }
   if (token.empty()) return std::nullopt;
   long seconds = kDefaultTokenSeconds;
-  auto expires = doc.FindMember("expires_in");
-  if (expires != doc.MemberEnd() && expires->value.IsInt64() && expires->value.GetInt64() > 0) {
+  auto expires = answer.FindMember("expires_in");
+  if (expires != answer.MemberEnd() && expires->value.IsInt64() && expires->value.GetInt64() > 0) {
     seconds = static_cast<long>(std::min<int64_t>(expires->value.GetInt64(), 365L * 86400));
   }
   return std::make_pair(token, seconds);

@@ -104,7 +104,8 @@ class RegistryClient {
   std::string client_cert_;
   std::string client_key_;
   std::unique_ptr<RegistryAuth> auth_;
-  // Whether the registry was found to speak plain HTTP (only tried where permitted).
+  // The scheme the registry was found to speak: 0 not known yet, 1 HTTPS, 2 plain HTTP (only
+  // tried where permitted).
   mutable std::atomic<int> scheme_{0};
   mutable std::mutex mu_;
   mutable std::vector<CURL*> idle_;

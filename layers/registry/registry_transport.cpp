@@ -16,7 +16,6 @@
 namespace imgmount {
 namespace {
 
-constexpr int kSchemeUnknown = 0;
 constexpr int kSchemeHttps = 1;
 constexpr int kSchemeHttp = 2;
 constexpr uint64_t kTokenBodyLimit = 1 << 20;

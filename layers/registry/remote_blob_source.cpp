@@ -211,7 +211,9 @@ void RemoteBlobSource::FetchChunks(const std::vector<uint64_t>& missing, std::ve
     FetchRun(runs[0].first, runs[0].second, chunks, first);
   } else if (!runs.empty()) {
     std::vector<std::future<void>> pending;
-    for (auto [start, count] : runs) {
+    for (const auto& run : runs) {
+      uint64_t start = run.first;
+      uint64_t count = run.second;
       pending.push_back(std::async(std::launch::async, [this, start, count, &chunks, first] {
         FetchRun(start, count, chunks, first);
       }));
