@@ -8,7 +8,6 @@
 // the CRC (which alone would reject almost every mutated file).
 #include <cstddef>
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -20,21 +19,12 @@
 #include "layers/codecs/codec_choice.h"
 #include "layers/image/archive_index.h"
 #include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/section_header.h"
 #include "tests/fuzz/temp_file.h"
 #include "tests/fuzz/zero_source.h"
 
 namespace imgmount::fuzz {
 namespace {
-
-// Writes the true file size and CRC-32 of `bytes` into its section-file header.
-void FixHeader(std::string& bytes) {
-  if (bytes.size() < kSectionHeaderBytes) return;
-  uint64_t size = bytes.size();
-  std::memcpy(bytes.data() + 16, &size, sizeof size);
-  auto rest = std::as_bytes(std::span(bytes)).subspan(kSectionHeaderBytes);
-  uint32_t crc = Crc32(0, rest);
-  std::memcpy(bytes.data() + 28, &crc, sizeof crc);
-}
 
 // The stream of a loaded index over zeros of the blob's size; null if it does not open.
 SourcePtr OpenStream(const StoredStream& stored) {
@@ -103,7 +93,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   using namespace imgmount::fuzz;
   if (size < 1) return 0;
   std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
-  if ((data[0] & 1) != 0) FixHeader(bytes);
+  if ((data[0] & 1) != 0) FixSectionHeader(bytes);
   static TempFile file("imgmount-fuzz-index");
   file.Write(bytes);
   std::string why;

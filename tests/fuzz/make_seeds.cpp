@@ -11,11 +11,15 @@
 #include <vector>
 
 #include "index/cache/index_file.h"
+#include "index/cache/union_cache.h"
+#include "index/cache/union_file.h"
 #include "index/layer/tar_indexer.h"
+#include "index/union/union_builder.h"
 #include "layers/image/archive_index.h"
 #include "layers/image/tar_files.h"
 #include "layers/source/basic_sources.h"
 #include "layers/zstd/zstd_local_copy.h"
+#include "tests/fuzz/union_layers.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_writer.h"
 #include "tests/support/scenarios.h"
@@ -235,6 +239,21 @@ void IndexFileSeeds(const fs::path& dir) {
   Save(dir, "archive-fixed", std::string(1, '\1') + bytes);
 }
 
+// Inputs of the union_file target: the union of the fixed layers, as the index cache writes it.
+void UnionFileSeeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  auto tree = BuildUnionTree(FuzzUnionLayers(), [](const std::string&) {});
+  std::string path = (dir / "tmp").string(), why;
+  if (!WriteUnionFile(path, *tree, UnionChainId(FuzzUnionStems()), FuzzUnionStems(), {"a warning"},
+                      &why)) {
+    throw std::runtime_error(why);
+  }
+  std::string bytes = ReadFile(path);
+  fs::remove(path);
+  Save(dir, "union-raw", std::string(1, '\0') + bytes);
+  Save(dir, "union-fixed", std::string(1, '\1') + bytes);
+}
+
 }  // namespace
 }  // namespace imgmount::fuzz
 
@@ -253,6 +272,7 @@ int main(int argc, char** argv) {
          imgmount::fixture::BuildTar({imgmount::fixture::FileEntry("a", "b")}, {false, 0}));
     CodecSeeds(out);
     IndexFileSeeds(out / "index_file");
+    UnionFileSeeds(out / "union_file");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "imgmount-fuzz-seeds: %s\n", e.what());
     return 1;
