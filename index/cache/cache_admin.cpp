@@ -11,6 +11,7 @@
 
 #include "index/cache/content_hash_file.h"
 #include "index/cache/index_file.h"
+#include "index/cache/union_cache.h"
 #include "index/cache/union_file.h"
 #include "layers/base/error.h"
 #include "layers/image/archive_index.h"
@@ -69,13 +70,11 @@ CacheEntry Describe(const std::string& dir, const std::string& stem,
       entry.key = file->chain_id;
       entry.members = file->inodes;
       entry.layers = file->layer_stems;
-      for (const std::string& layer : file->layer_stems) {
-        if (::access((dir + "/" + layer + ".idx").c_str(), F_OK) != 0) {
-          // Stale: the union is never used without its layers, so gc removes it.
-          entry.key.clear();
-          why = "the index of layer " + layer + " is gone";
-          break;
-        }
+      std::string missing = MissingLayerIndex(dir, file->layer_stems);
+      if (!missing.empty()) {
+        // Stale: the union is never used without its layers, so gc removes it.
+        entry.key.clear();
+        why = "the index of layer " + missing + " is gone";
       }
     }
   } else if (entry.kind == "archive") {

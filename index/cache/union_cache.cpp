@@ -16,21 +16,13 @@ namespace {
 constexpr char kChainPrefix[] = "imgmount union tree, format 1\n";
 
 void NoteUse(const std::string& dir, const std::string& stem, const std::string& image) {
+  if (image.empty()) return;
   std::string ignored;  // a use that cannot be recorded only makes gc less informed
   RecordUse(dir + "/" + stem + ".used", image, "", static_cast<int64_t>(std::time(nullptr)),
             &ignored);
 }
 
-}  // namespace
-
-std::string UnionChainId(const std::vector<std::string>& stems) {
-  std::string text = kChainPrefix + std::to_string(stems.size()) + "\n";
-  for (const std::string& stem : stems) text += stem + "\n";
-  Hasher hash;
-  hash.Update(std::as_bytes(std::span(text)));
-  return hash.Finish();
-}
-
+// The cache stems of `layers`, bottom first; nullopt if one has no entry in cache `dir`.
 std::optional<std::vector<std::string>> LayerStems(
     const std::string& dir, const std::vector<std::shared_ptr<const LayerIndex>>& layers) {
   std::vector<std::string> stems;
@@ -40,6 +32,23 @@ std::optional<std::vector<std::string>> LayerStems(
     stems.push_back(entry.stem);
   }
   return stems;
+}
+
+}  // namespace
+
+std::string MissingLayerIndex(const std::string& dir, const std::vector<std::string>& stems) {
+  for (const std::string& stem : stems) {
+    if (::access((dir + "/" + stem + ".idx").c_str(), F_OK) != 0) return stem;
+  }
+  return "";
+}
+
+std::string UnionChainId(const std::vector<std::string>& stems) {
+  std::string text = kChainPrefix + std::to_string(stems.size()) + "\n";
+  for (const std::string& stem : stems) text += stem + "\n";
+  Hasher hash;
+  hash.Update(std::as_bytes(std::span(text)));
+  return hash.Finish();
 }
 
 std::shared_ptr<const UnionTree> LoadCachedUnion(
@@ -71,9 +80,7 @@ void StoreCachedUnion(const std::string& dir, const UnionTree& tree,
   auto stems = LayerStems(dir, tree.layers());
   if (!stems) return;
   // A layer whose index could not be stored (reported by IndexCache) leaves nothing to key on.
-  for (const std::string& layer : *stems) {
-    if (::access((dir + "/" + layer + ".idx").c_str(), F_OK) != 0) return;
-  }
+  if (!MissingLayerIndex(dir, *stems).empty()) return;
   std::string chain = UnionChainId(*stems);
   std::string stem = UnionStem(chain);
   std::string why;

@@ -37,9 +37,9 @@ namespace imgmount {
 /// The chain id ("sha256:<hex>") of the layers with cache entry stems `stems`, bottom first.
 std::string UnionChainId(const std::vector<std::string>& stems);
 
-/// The cache stems of `layers`, bottom first; nullopt if one has no entry in cache `dir`.
-std::optional<std::vector<std::string>> LayerStems(
-    const std::string& dir, const std::vector<std::shared_ptr<const LayerIndex>>& layers);
+/// The first of the layer entry `stems` whose index file is not in cache `dir` ("" if none): a
+/// union over it is never used, and never stored.
+std::string MissingLayerIndex(const std::string& dir, const std::vector<std::string>& stems);
 
 /// The union of `layers` from cache `dir` if a valid file is there: its build's warnings are
 /// replayed to `warn` and the use by `image` is recorded. Null if there is none (`warn` hears

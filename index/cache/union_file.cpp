@@ -1,9 +1,12 @@
 #include "index/cache/union_file.h"
 
+#include <algorithm>
 #include <cstring>
 #include <ctime>
 
+#include "index/cache/cache_dir.h"
 #include "index/union/union_checks.h"
+#include "layers/base/digest.h"
 #include "layers/base/section_file.h"
 
 namespace imgmount {
@@ -56,11 +59,10 @@ static_assert(offsetof(DirectoryIdRecord, ino) == 0 && offsetof(DirectoryIdRecor
               offsetof(DirectoryIdRecord, reserved) == 12 && sizeof(DirectoryIdRecord) == 16);
 
 template <class T>
-LayerPrint& AddTable(LayerPrint& print, std::span<const T> rows) {
+void AddToPrint(LayerPrint& print, std::span<const T> rows) {
   auto bytes = std::as_bytes(rows);
   print.crc = Crc32(print.crc, bytes);
   print.bytes += bytes.size();
-  return print;
 }
 
 // What identifies the tables of one layer index.
@@ -68,12 +70,12 @@ LayerPrint PrintOf(const LayerIndex& layer) {
   const IndexTables& t = layer.tables();
   LayerPrint print;
   print.members = t.members.size();
-  AddTable(print, t.members);
-  AddTable(print, t.attrs);
-  AddTable(print, t.extras);
-  AddTable(print, t.xattrs);
-  AddTable(print, t.sparse);
-  AddTable(print, std::span<const char>(t.strings.data(), t.strings.size()));
+  AddToPrint(print, t.members);
+  AddToPrint(print, t.attrs);
+  AddToPrint(print, t.extras);
+  AddToPrint(print, t.xattrs);
+  AddToPrint(print, t.sparse);
+  AddToPrint(print, std::span<const char>(t.strings.data(), t.strings.size()));
   return print;
 }
 
@@ -121,6 +123,13 @@ std::optional<UnionParts> OpenParts(const std::string& path, std::string* why) {
   auto directory_table = AsTable<DirectoryIdRecord>(*directory_ids);
   if (!fields || !warning_fields || !prints || prints->size() != parts.record.layer_count ||
       !inode_table || inode_table->empty() || !dirent_table || !member_table || !directory_table) {
+    return fail("a section is malformed");
+  }
+  // The chain id and the stems are printed by `cache ls` and the stems make paths of layer
+  // index files: only the forms the cache itself writes.
+  if (!IsValidDigest((*fields)[0]) ||
+      !std::all_of(fields->begin() + 1, fields->end(),
+                   [](const std::string& stem) { return StemOf(stem + ".idx") == stem; })) {
     return fail("a section is malformed");
   }
   parts.identity = std::move(*fields);

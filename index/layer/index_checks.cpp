@@ -19,11 +19,6 @@ bool InTable(size_t table_size, uint32_t first, uint32_t count) {
   return first <= table_size && count <= table_size - first;
 }
 
-// Checked for every member of every layer each time an index is loaded: no allocation.
-bool IsNormalPath(std::string_view path) {
-  return IsNormalMemberPath(path);
-}
-
 bool IsDevice(MemberType type) {
   return type == MemberType::kCharDevice || type == MemberType::kBlockDevice;
 }
@@ -82,11 +77,13 @@ std::string MemberProblem(const MemberRecord& r, const IndexTables& t, uint64_t 
   }
   const ExtraRecord& e = *extra;
   if (!InRange(t.strings, r.path_offset, r.path_length)) return "a path outside its table";
-  if (!IsNormalPath(t.strings.substr(r.path_offset, r.path_length))) return "an unsafe path";
+  // Checked for every member of every layer each time an index is loaded: IsNormalMemberPath
+  // allocates nothing.
+  if (!IsNormalMemberPath(t.strings.substr(r.path_offset, r.path_length))) return "an unsafe path";
   auto type = static_cast<MemberType>(t.attrs[r.attr_index].type);
   std::string_view link = t.strings.substr(e.link_offset, e.link_length);
   if (type == MemberType::kHardlink) {
-    if (link.empty() || !IsNormalPath(link)) return "an unsafe hardlink target";
+    if (link.empty() || !IsNormalMemberPath(link)) return "an unsafe hardlink target";
   } else if (type == MemberType::kSymlink) {
     if (link.find('\0') != std::string_view::npos) return "a NUL in a symlink target";
   } else if (!link.empty()) {

@@ -39,6 +39,10 @@ PathKind ClassifyPath(std::string_view path, std::string& reason);
 /// The path a whiteout member (classified kWhiteout) hides: "d/.wh.x" -> "d/x".
 std::string WhiteoutTarget(std::string_view marker_path);
 
+/// Why `name` (one path component) cannot be a directory entry the kernel lists and looks up,
+/// or nullptr if it can.
+const char* BadEntryName(std::string_view name);
+
 /// Splits a normalised path into its components into `out` (cleared first), skipping empty ones.
 void SplitPath(std::string_view path, std::vector<std::string_view>& out);
 

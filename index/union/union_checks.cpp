@@ -6,6 +6,7 @@
 #include <cstdint>
 
 #include "index/union/inode_numbers.h"
+#include "index/union/union_builder.h"
 
 namespace imgmount {
 
@@ -80,25 +81,27 @@ std::string UnionTablesProblem(const UnionTables& t,
     std::string_view previous;
     for (uint32_t i = 0; i < inode.child_count; ++i) {
       const UnionDirent& entry = t.dirents[inode.first_child + i];
-      std::string where = "entry " + std::to_string(inode.first_child + i);
+      // The message is made only for a failure: this loop runs once per entry on every load.
+      auto at = [&](const char* problem) {
+        return "entry " + std::to_string(inode.first_child + i) + ": " + problem;
+      };
       if (entry.name_offset > t.names.size() ||
           entry.name_length > t.names.size() - entry.name_offset) {
-        return where + ": name out of range";
+        return at("name out of range");
       }
       std::string_view name = t.names.substr(entry.name_offset, entry.name_length);
-      if (name.empty() || name == "." || name == ".." ||
-          name.find_first_of(std::string_view("/\0", 2)) != std::string_view::npos) {
-        return where + ": bad name";
+      if (BadEntryName(name) != nullptr || name.find('/') != std::string_view::npos) {
+        return at("bad name");
       }
-      if (i > 0 && !(previous < name)) return where + ": names out of order";
+      if (i > 0 && !(previous < name)) return at("names out of order");
       previous = name;
       if (entry.inode == UnionTree::kRoot || entry.inode >= count) {
-        return where + ": inode out of range";
+        return at("inode out of range");
       }
       const UnionInode& child = t.inodes[entry.inode];
       if (child.type == MemberType::kDirectory) {
         if (names[entry.inode] != 0 || child.parent != dir) {
-          return where + ": a directory named twice or away from its parent";
+          return at("a directory named twice or away from its parent");
         }
         ++subdirs;
       }

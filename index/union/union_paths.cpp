@@ -34,16 +34,15 @@ bool IsAufsName(std::string_view name) {
   return std::find(kAufsNames.begin(), kAufsNames.end(), name) != kAufsNames.end();
 }
 
-// Returns why `name` cannot be a directory entry, or nullptr if it can.
-const char* BadName(std::string_view name) {
+}  // namespace
+
+const char* BadEntryName(std::string_view name) {
   if (name.empty()) return "empty path component";
   if (name == "." || name == "..") return "'.' or '..' path component";
   if (name.size() > kMaxNameBytes) return "name longer than 255 bytes";
   if (name.find('\0') != std::string_view::npos) return "name contains a NUL byte";
   return nullptr;
 }
-
-}  // namespace
 
 void SplitPath(std::string_view path, std::vector<std::string_view>& out) {
   out.clear();
@@ -78,7 +77,7 @@ PathKind ClassifyPath(std::string_view path, std::string& reason) {
     size_t slash = path.find('/', start);
     bool is_last = slash == std::string_view::npos;
     std::string_view name = path.substr(start, is_last ? std::string_view::npos : slash - start);
-    if (const char* bad = BadName(name)) {
+    if (const char* bad = BadEntryName(name)) {
       reason = bad;
       return PathKind::kInvalid;
     }

@@ -157,7 +157,6 @@ void LazyImage::BuildTree() {
     warnings.push_back(warning);
     if (options_.warn) options_.warn(warning);
   };
-  bool built = false;
   if (!error) {
     try {
       auto start = std::chrono::steady_clock::now();
@@ -167,7 +166,6 @@ void LazyImage::BuildTree() {
       } else {
         builder = std::make_unique<UnionBuilder>(std::move(layers), collect);
         tree = builder->ApplyAllAndFreeze();
-        built = true;
         if (options_.info) options_.info("union tree: built in " + SecondsSince(start));
       }
     } catch (...) {
@@ -188,9 +186,13 @@ void LazyImage::BuildTree() {
       slot->view.reset();
     }
   }
-  if (built && cache_) StoreCachedUnion(cache_->dir(), *tree, warnings, image_path_, options_.warn);
-  builder.reset();
-  ::malloc_trim(0);  // hand the builder's temporary maps back to the system
+  if (builder) {  // built here, not loaded from the cache
+    if (tree && cache_) {
+      StoreCachedUnion(cache_->dir(), *tree, warnings, image_path_, options_.warn);
+    }
+    builder.reset();
+    ::malloc_trim(0);  // hand the builder's temporary maps back to the system
+  }
 }
 
 const LazyImage::Slot& LazyImage::SlotOf(uint32_t k) const {

@@ -287,4 +287,30 @@ TEST_CASE("union chain ids depend on every layer and their order", "[union][unio
 }
 
 }  // namespace
+TEST_CASE("union file: stems and chain ids of forms the cache never writes are refused",
+          "[union][union-file]") {
+  // `cache ls` prints them and makes paths of layer index files from the stems.
+  TempDir dir;
+  auto tree = RichTree();
+  std::string path = dir / "union.idx";
+  struct Case {
+    const char* what;
+    size_t stem;
+    std::string value;
+  };
+  for (const Case& c : {Case{"a stem that climbs out of the cache", 1, "../../etc/passwd"},
+                        Case{"a stem of no cache form", 2, "sha256-xyz"},
+                        Case{"a chain id that is no digest", 3, "\x1b]0;title\x07"}}) {
+    INFO(c.what);
+    std::vector<std::string> stems = TestStems(3);
+    if (c.stem < stems.size()) stems[c.stem] = c.value;
+    std::string chain = c.stem < stems.size() ? UnionChainId(stems) : c.value;
+    std::string why;
+    REQUIRE(WriteUnionFile(path, *tree, chain, stems, {}, &why));
+    CHECK_FALSE(ReadUnionFileInfo(path, &why));
+    CHECK_THAT(why, Catch::Contains("malformed"));
+    CHECK_FALSE(ReadUnionFile(path, chain, stems, tree->layers(), &why));
+  }
+}
+
 }  // namespace imgmount::testing
