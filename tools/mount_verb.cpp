@@ -1,9 +1,11 @@
 // `imgmount [mount] [OPTIONS] IMAGE MOUNTPOINT`: the mount's command line -- its own options
 // (--wait, -f, -d, -o) next to the global ones -- handed to Mount (tools/mount_command.h).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "layers/base/decimal.h"
 #include "layers/base/error.h"
 #include "tools/command_line.h"
 #include "tools/mount_command.h"
@@ -13,17 +15,11 @@ namespace imgmount {
 namespace {
 
 uint64_t ParseCacheMegabytes(const std::string& text) {
-  size_t used = 0;
-  unsigned long long mb = 0;
-  try {
-    mb = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || mb == 0 || mb > (1u << 20)) {
+  std::optional<uint64_t> mb = ParseDecimal(text);
+  if (!mb || *mb == 0 || *mb > (1u << 20)) {
     UsageError("mount", "cache_mb wants a size in MiB between 1 and 1048576, not \"" + text + "\"");
   }
-  return mb;
+  return *mb;
 }
 
 // Adds the options of one -o list ("allow_other,cache_mb=8") to `out`.

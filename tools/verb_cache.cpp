@@ -3,8 +3,10 @@
 #include <ctime>
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "index/cache/cache_admin.h"
+#include "layers/base/decimal.h"
 #include "layers/base/error.h"
 #include "layers/registry/chunk_store.h"
 #include "tools/cli_common.h"
@@ -159,17 +161,11 @@ int Remove(const std::string& dir, const std::function<bool(const CacheEntry&)>&
 }
 
 int64_t ParseDays(const std::string& text) {
-  size_t used = 0;
-  long long days = -1;
-  try {
-    days = std::stoll(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != text.size() || days < 0 || days > 100000) {
+  std::optional<uint64_t> days = ParseDecimal(text);
+  if (!days || *days > 100000) {
     UsageError("cache gc", "--days wants a number of days from 0 to 100000, not \"" + text + "\"");
   }
-  return days;
+  return static_cast<int64_t>(*days);
 }
 
 }  // namespace

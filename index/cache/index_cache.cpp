@@ -14,8 +14,8 @@
 #include "layers/base/section_file.h"
 #include "layers/codecs/codec_choice.h"
 #include "layers/source/basic_sources.h"
+#include "layers/source/scratch_file.h"
 #include "layers/source/source_digest.h"
-#include "layers/zstd/zstd_local_copy.h"
 
 namespace imgmount {
 

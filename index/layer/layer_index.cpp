@@ -8,6 +8,7 @@
 #include <limits>
 #include <random>
 
+#include "layers/base/decimal.h"
 #include "layers/base/error.h"
 
 namespace imgmount {
@@ -135,11 +136,8 @@ uint32_t LayerIndexBuilder::InternAttr(const AttrRecord& attr) {
 uint64_t MaxEntries() {
   constexpr uint64_t kCeiling = std::numeric_limits<uint32_t>::max() - 1;
   const char* text = std::getenv("IMGMOUNT_MAX_ENTRIES");
-  if (text != nullptr && *text >= '0' && *text <= '9') {  // strtoull would take "-5" too
-    char* end = nullptr;
-    unsigned long long value = std::strtoull(text, &end, 10);
-    if (end != text && *end == '\0' && value > 0) return std::min<uint64_t>(value, kCeiling);
-  }
+  std::optional<uint64_t> value = ParseDecimal(text != nullptr ? text : "");
+  if (value && *value > 0) return std::min<uint64_t>(*value, kCeiling);
   long pages = ::sysconf(_SC_PHYS_PAGES);
   long page_size = ::sysconf(_SC_PAGESIZE);
   uint64_t memory = pages > 0 && page_size > 0 ? static_cast<uint64_t>(pages) * page_size : 0;

@@ -54,10 +54,6 @@ void GzipSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   while (filled < dst.size()) filled += read(dst.subspan(filled));
 }
 
-}  // namespace imgmount
-
-namespace imgmount {
-
 void GzipSpanDecoder::ForgetSpanInput(size_t i) const {
   SpanInputRange range = InputRangeOfSpan(*index_, i);
   // The decoder reads a buffer's worth past the range's end at most.

@@ -3,8 +3,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "layers/base/error.h"
-
 namespace imgmount {
 namespace {
 

@@ -11,8 +11,9 @@
 #include <cstring>
 #include <ctime>
 #include <map>
-#include <thread>
+#include <string_view>
 
+#include "layers/base/decimal.h"
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/section_file.h"
@@ -107,16 +108,10 @@ void RemoveIfEmpty(const std::string& chunk_path) {
 }
 
 uint64_t ParseSize(const std::string& text) {
-  size_t used = 0;
-  unsigned long long n = 0;
-  try {
-    n = std::stoull(text, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
+  std::string_view digits = text;
   uint64_t scale = 1;
-  if (used + 1 == text.size()) {
-    switch (text.back()) {
+  if (!digits.empty()) {
+    switch (digits.back()) {
       case 'K':
       case 'k':
         scale = 1ULL << 10;
@@ -129,17 +124,16 @@ uint64_t ParseSize(const std::string& text) {
       case 'g':
         scale = 1ULL << 30;
         break;
-      default:
-        used = 0;
     }
-    if (used != 0) ++used;
+    if (scale != 1) digits.remove_suffix(1);
   }
-  if (used == 0 || used != text.size() || text[0] == '-' || n > (UINT64_MAX >> 30)) {
+  std::optional<uint64_t> n = ParseDecimal(digits);
+  if (!n || *n > UINT64_MAX / scale) {
     throw Error(
         ErrorKind::kUsage, EINVAL,
         "IMGMOUNT_CHUNK_CACHE_SIZE wants a size in bytes (with K, M or G), not \"" + text + "\"");
   }
-  return n * scale;
+  return *n * scale;
 }
 
 std::mutex g_config_mu;

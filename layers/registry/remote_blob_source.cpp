@@ -63,10 +63,15 @@ void RemoteBlobSource::FetchWholeBlob() const {
   if (WholeBlob()) return;
   std::string path = store_ ? store_->WholeBlobPath(digest_, true) : "";
   SourcePtr whole = DownloadWholeBlob(*client_, digest_, size_, path);
-  std::lock_guard lock(mu_);
-  whole_ = std::move(whole);
-  stream_.reset();
-  recent_.clear();
+  // The stream is moved out under the lock and ends (joining its thread) after it is released,
+  // so that reads waiting on mu_ are not held up by it.
+  std::shared_ptr<BlobStream> old;
+  {
+    std::lock_guard lock(mu_);
+    whole_ = std::move(whole);
+    old = std::move(stream_);
+    recent_.clear();
+  }
 }
 
 void RemoteBlobSource::WillNeed(uint64_t offset, uint64_t length) const {
@@ -78,11 +83,15 @@ void RemoteBlobSource::WillNeed(uint64_t offset, uint64_t length) const {
   // sniffed from it); reads of the kept ones before it come from memory or disk.
   uint64_t start = FirstMissing(offset, std::min(size_, offset + length));
   if (start >= std::min(size_, offset + length)) return;
-  std::lock_guard lock(mu_);
-  // A stream that already runs toward `start` serves it; one that ended or failed is replaced.
-  if (stream_ && stream_->Reaches(start)) return;
-  stream_.reset();
-  stream_ = std::make_shared<BlobStream>(client_, digest_, start, size_);
+  // A stream that already runs toward `start` serves it; one that ended or failed is replaced,
+  // and ends (joining its thread) only after mu_ is released.
+  std::shared_ptr<BlobStream> old;
+  {
+    std::lock_guard lock(mu_);
+    if (stream_ && stream_->Reaches(start)) return;
+    old = std::move(stream_);
+    stream_ = std::make_shared<BlobStream>(client_, digest_, start, size_);
+  }
 }
 
 uint64_t RemoteBlobSource::FirstMissing(uint64_t begin, uint64_t end) const {
@@ -223,21 +232,18 @@ void RemoteBlobSource::FetchChunks(const std::vector<uint64_t>& missing, std::ve
   }
 }
 
-void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) const {
-  uint64_t first = offset / kChunkBytes;
-  uint64_t last = (offset + dst.size() - 1) / kChunkBytes;
-  std::vector<Chunk> chunks(last - first + 1);
-  std::vector<uint64_t> missing;
-  for (uint64_t i = first; i <= last; ++i) {
-    Chunk& chunk = chunks[i - first];
-    chunk = Remembered(i);
-    if (!chunk && store_) {
-      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
-        chunk = std::make_shared<const std::string>(std::move(*kept));
-      }
+RemoteBlobSource::Chunk RemoteBlobSource::Kept(uint64_t index) const {
+  if (Chunk chunk = Remembered(index)) return chunk;
+  if (store_) {
+    if (auto kept = store_->Get(digest_, index); kept && kept->size() == ChunkSize(index)) {
+      return std::make_shared<const std::string>(std::move(*kept));
     }
-    if (!chunk) missing.push_back(i);
   }
+  return nullptr;
+}
+
+void RemoteBlobSource::FetchMissing(const std::vector<uint64_t>& missing,
+                                    std::vector<Chunk>& chunks, uint64_t first) const {
   // Chunks another reader of this blob is fetching are waited for, not fetched twice (the
   // kernel sends several reads of neighbouring pages at once).
   std::vector<uint64_t> mine;
@@ -258,15 +264,21 @@ void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) con
       std::unique_lock lock(mu_);
       landed_.wait(lock, [&] { return inflight_.count(i) == 0; });
     }
-    Chunk& chunk = chunks[i - first];
-    chunk = Remembered(i);
-    if (!chunk && store_) {
-      if (auto kept = store_->Get(digest_, i); kept && kept->size() == ChunkSize(i)) {
-        chunk = std::make_shared<const std::string>(std::move(*kept));
-      }
-    }
-    if (!chunk) FetchChunks({i}, chunks, first);  // the other reader failed, or it is gone
+    chunks[i - first] = Kept(i);
+    if (!chunks[i - first]) FetchChunks({i}, chunks, first);  // the other reader failed, or is gone
   }
+}
+
+void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) const {
+  uint64_t first = offset / kChunkBytes;
+  uint64_t last = (offset + dst.size() - 1) / kChunkBytes;
+  std::vector<Chunk> chunks(last - first + 1);
+  std::vector<uint64_t> missing;
+  for (uint64_t i = first; i <= last; ++i) {
+    chunks[i - first] = Kept(i);
+    if (!chunks[i - first]) missing.push_back(i);
+  }
+  if (!missing.empty()) FetchMissing(missing, chunks, first);
   size_t done = 0;
   for (uint64_t i = first; i <= last; ++i) {
     const std::string& chunk = *chunks[i - first];
@@ -281,9 +293,11 @@ void RemoteBlobSource::ReadChunks(uint64_t offset, std::span<std::byte> dst) con
 
 void RemoteBlobSource::Forget(uint64_t offset, uint64_t length) const {
   if (length == 0 || offset >= size_) return;
-  if (WholeBlob() && store_) {
-    std::string path = store_->WholeBlobPath(digest_, false);
-    ::unlink(path.c_str());
+  if (WholeBlob()) {
+    // The local file's bytes failed a check: it is neither served nor kept any longer.
+    if (store_) ::unlink(store_->WholeBlobPath(digest_, false).c_str());
+    std::lock_guard lock(mu_);
+    whole_ = nullptr;
   }
   uint64_t first = offset / kChunkBytes;
   uint64_t last = (std::min(size_, offset + length) - 1) / kChunkBytes;

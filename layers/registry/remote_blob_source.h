@@ -49,8 +49,11 @@ class RemoteBlobSource final : public ByteSource {
   uint64_t FirstMissing(uint64_t begin, uint64_t end) const;
   void FetchChunks(const std::vector<uint64_t>& missing, std::vector<Chunk>& chunks,
                    uint64_t first) const;
+  void FetchMissing(const std::vector<uint64_t>& missing, std::vector<Chunk>& chunks,
+                    uint64_t first) const;
   void Landed(const std::vector<uint64_t>& indexes) const;
   Chunk Remembered(uint64_t index) const;
+  Chunk Kept(uint64_t index) const;
   void Remember(uint64_t index, Chunk chunk) const;
   void FetchRun(uint64_t first, uint64_t count, std::vector<Chunk>& out, uint64_t base) const;
   uint64_t ChunkSize(uint64_t index) const;

@@ -1,94 +1,78 @@
 #include "layers/registry/whole_blob.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <cstdlib>
+#include <filesystem>
+#include <optional>
+#include <span>
+#include <string_view>
 
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
-#include "layers/base/section_file.h"
 #include "layers/source/basic_sources.h"
+#include "layers/source/scratch_file.h"
 
 namespace imgmount {
-namespace {
-
-// An unnamed temporary file in $TMPDIR (or /tmp); throws kIo if it cannot be made.
-int UnnamedTempFile() {
-  const char* tmp = std::getenv("TMPDIR");
-  std::string dir = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) ThrowSystemError("a temporary file in " + dir);
-  return fd;
-}
-
-}  // namespace
 
 SourcePtr DownloadWholeBlob(const RegistryClient& client, const std::string& digest, uint64_t size,
                             const std::string& path) {
   struct stat st {};
-  if (!path.empty() && ::stat(path.c_str(), &st) == 0 &&
-      static_cast<uint64_t>(st.st_size) == size) {
+  bool stale = false;
+  if (!path.empty() && ::stat(path.c_str(), &st) == 0) {
     // Verified when it was written; its bytes are checked by the span checks when read.
-    return FileSource::Open(path);
+    if (static_cast<uint64_t>(st.st_size) == size) return FileSource::Open(path);
+    stale = true;
   }
-  static std::atomic<uint64_t> serial{0};
-  std::string temp = path.empty() ? ""
-                                  : path + ".tmp." + std::to_string(::getpid()) + "." +
-                                        std::to_string(serial.fetch_add(1));
-  int fd = temp.empty() ? UnnamedTempFile()
-                        : ::open(temp.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) ThrowSystemError(temp);
-  auto discard = [&] {
-    ::close(fd);
-    if (!temp.empty()) ::unlink(temp.c_str());
-  };
+  std::string what = client.reference().given + ": blob " + digest;
+  std::string dir;
+  if (!path.empty()) {
+    dir = std::filesystem::path(path).parent_path().string();
+    if (dir.empty()) dir = ".";
+  }
+  std::shared_ptr<ScratchFile> file = ScratchFile::Create(dir, path.empty() ? what : path);
   Hasher hasher(AlgorithmOf(digest));
-  uint64_t written = 0;
-  bool write_failed = false;
+  std::optional<Error> write_error;
   bool too_long = false;
   try {
     client.StreamBlob(digest, 0, [&](std::string_view bytes) {
-      too_long = written + bytes.size() > size;
-      if (too_long || !WriteAll(fd, std::as_bytes(std::span(bytes.data(), bytes.size())))) {
-        write_failed = !too_long;
+      auto chunk = std::as_bytes(std::span(bytes.data(), bytes.size()));
+      too_long = file->Size() + chunk.size() > size;
+      if (too_long) return false;
+      try {
+        file->Append(chunk);
+      } catch (const Error& e) {
+        // No exception may cross libcurl: the failure is rethrown once the transfer stops.
+        write_error = e;
         return false;
       }
-      hasher.Update(std::as_bytes(std::span(bytes.data(), bytes.size())));
-      written += bytes.size();
+      hasher.Update(chunk);
       return true;
     });
   } catch (const Error&) {
-    if (!write_failed && !too_long) {
-      discard();
-      throw;
-    }
+    if (!write_error && !too_long) throw;
   }
-  std::string what = client.reference().given + ": blob " + digest;
-  if (write_failed) {
-    int saved = errno;
-    discard();
-    throw Error(ErrorKind::kIo, saved, what + ": cannot write its local copy " + temp);
+  if (write_error) {
+    throw Error(ErrorKind::kIo, write_error->errno_value(),
+                what + ": cannot write its local copy: " + write_error->what());
   }
+  uint64_t written = file->Size();
   std::string actual = hasher.Finish();
   if (too_long || written != size || actual != digest) {
-    discard();
     throw Error(ErrorKind::kIntegrity, EIO,
                 what + ": the registry ignores Range requests, and the whole blob it sent (" +
                     std::to_string(written) + " bytes) has digest " + actual + ", not " + digest +
                     " (" + std::to_string(size) + " bytes)");
   }
-  if (!temp.empty() && ::rename(temp.c_str(), path.c_str()) != 0) {
-    int saved = errno;
-    discard();
-    throw Error(ErrorKind::kIo, saved, what + ": cannot rename its local copy to " + path);
+  if (!path.empty()) {
+    // A file of the wrong size is replaced; a failed link (another process linked it first, or
+    // the scratch file has no name to give) only means the copy is not kept.
+    if (stale) ::unlink(path.c_str());
+    file->LinkTo(path);
   }
-  auto source = FileSource::FromFd(fd, path.empty() ? what : path);
-  return source;
+  return file;
 }
 
 }  // namespace imgmount

@@ -11,10 +11,11 @@
 namespace imgmount {
 
 /// Blob `digest` of `size` bytes as a file: `path` if it already holds that many bytes, else
-/// downloaded with one GET into a temporary file beside `path`, hashed while it streams, and
-/// renamed to `path` only if its digest and size match. With an empty `path` the file is an
-/// unnamed temporary file (no cache directory). Throws kIntegrity naming both digests when the
-/// bytes do not match, kIo when the transfer or the file fails.
+/// downloaded with one GET into an anonymous scratch file beside `path`, hashed while it streams,
+/// and linked as `path` only if its digest and size match (if the link fails the copy is just not
+/// kept). With an empty `path` the scratch file is in $TMPDIR (no cache directory). Throws
+/// kIntegrity naming both digests when the bytes do not match, kIo when the transfer or the file
+/// fails.
 SourcePtr DownloadWholeBlob(const RegistryClient& client, const std::string& digest, uint64_t size,
                             const std::string& path);
 

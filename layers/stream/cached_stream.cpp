@@ -44,11 +44,9 @@ SpanPtr CachedStream::Load(const SpanDecoder& decoder, size_t i, const std::stri
   try {
     decoder.DecodeSpan(i, bytes);
   } catch (const Error& e) {
-    // Failures to read the blob (I/O, a registry refusing access) are not changed bytes.
-    if (e.kind() == ErrorKind::kIo || e.kind() == ErrorKind::kInternal ||
-        e.kind() == ErrorKind::kUnauthorized) {
-      throw;
-    }
+    // Only bytes that decode wrongly are changed bytes; every failure to read them (I/O, a
+    // registry refusing access or losing the blob) passes through unchanged.
+    if (e.kind() != ErrorKind::kBadImage && e.kind() != ErrorKind::kIntegrity) throw;
     decoder.ForgetSpanInput(i);
     throw Error(ErrorKind::kIntegrity, EIO, where + " changed since indexing: " + e.what());
   }

@@ -28,10 +28,15 @@ ZstdSpanDecoder::ZstdSpanDecoder(SourcePtr blob, SourcePtr local_copy,
       index_(std::move(index)),
       name_(std::move(name)) {}
 
+const ByteSource* ZstdSpanDecoder::SourceOf(size_t i) const {
+  const AccessPoint& point = index_->points.at(index_->spans.at(i).point);
+  return point.in_local_copy ? local_copy_.get() : blob_.get();
+}
+
 void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   const SpanInfo& span = index_->spans.at(i);
   const AccessPoint& point = index_->points.at(span.point);
-  const ByteSource* source = point.in_local_copy ? local_copy_.get() : blob_.get();
+  const ByteSource* source = SourceOf(i);
   if (source == nullptr) {
     throw Error(ErrorKind::kInternal, EIO, name_ + ": the local copy of this layer is gone");
   }
@@ -72,13 +77,8 @@ void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   }
 }
 
-}  // namespace imgmount
-
-namespace imgmount {
-
 void ZstdSpanDecoder::ForgetSpanInput(size_t i) const {
-  const AccessPoint& point = index_->points.at(index_->spans.at(i).point);
-  const ByteSource* source = point.in_local_copy ? local_copy_.get() : blob_.get();
+  const ByteSource* source = SourceOf(i);
   SpanInputRange range = InputRangeOfSpan(*index_, i);
   // The decoder reads a buffer's worth past the range's end at most.
   if (source != nullptr) source->Forget(range.begin, range.end - range.begin + kInputBytes);

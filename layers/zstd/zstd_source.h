@@ -24,6 +24,9 @@ class ZstdSpanDecoder final : public SpanDecoder {
   void ForgetSpanInput(size_t i) const override;
 
  private:
+  // The bytes span `i` is decoded from: the local copy or the blob (null if the copy is gone).
+  const ByteSource* SourceOf(size_t i) const;
+
   SourcePtr blob_;
   SourcePtr local_copy_;
   std::shared_ptr<const StreamIndex> index_;

@@ -18,7 +18,7 @@
 #include "layers/image/archive_index.h"
 #include "layers/image/tar_files.h"
 #include "layers/source/basic_sources.h"
-#include "layers/zstd/zstd_local_copy.h"
+#include "layers/source/scratch_file.h"
 #include "tests/fuzz/union_layers.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_writer.h"

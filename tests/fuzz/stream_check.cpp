@@ -11,8 +11,8 @@
 #include "layers/base/error.h"
 #include "layers/codecs/codec_choice.h"
 #include "layers/source/basic_sources.h"
+#include "layers/source/scratch_file.h"
 #include "layers/stream/span_cache.h"
-#include "layers/zstd/zstd_local_copy.h"
 #include "tests/fuzz/fuzz_check.h"
 
 namespace imgmount::fuzz {

@@ -9,7 +9,7 @@
 #include "layers/base/error.h"
 #include "layers/base/section_file.h"
 #include "layers/codecs/codec_choice.h"
-#include "layers/zstd/zstd_local_copy.h"
+#include "layers/source/scratch_file.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 #include "tests/unit/test_index_cache_support.h"
 #include "tests/unit/test_index_file_support.h"

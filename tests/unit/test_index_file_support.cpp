@@ -4,7 +4,7 @@
 
 #include "index/cache/index_file.h"
 #include "index/layer/tar_indexer.h"
-#include "layers/zstd/zstd_local_copy.h"
+#include "layers/source/scratch_file.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount::testing {
