@@ -12,7 +12,6 @@
 #include "index/cache/cache_dir.h"
 #include "index/view/lazy_image.h"
 #include "layers/base/error.h"
-#include "layers/registry/chunk_store.h"
 #include "tools/verb_progress.h"
 
 namespace imgmount {
@@ -116,7 +115,7 @@ std::string PrepareImageArgs(ImageArgs& args) {
   if (!args.quiet) args.view.warn = PrintWarning;
   if (args.verbose) args.view.info = PrintNote;
   args.view.cache_dir = CacheDirFromArgs(args);
-  ConfigureChunkCache(args.view.cache_dir);
+  args.view.registry.cache_dir = args.view.cache_dir;
   return file;
 }
 

@@ -31,7 +31,11 @@ bool IsReadableManifestType(const std::string& type) {
 class RegistryFiles final : public ImageFiles {
  public:
   RegistryFiles(const ImageReference& reference, const RegistryAccess& access)
-      : client_(std::make_shared<RegistryClient>(reference, access)), name_(reference.given) {
+      : store_(access.cache_dir.empty()
+                   ? nullptr
+                   : std::make_shared<ChunkStore>(access.cache_dir, ChunkCacheLimit())),
+        client_(std::make_shared<RegistryClient>(reference, access)),
+        name_(reference.given) {
     FetchedDocument top = client_->GetManifest(reference.ManifestRef());
     if (!IsReadableManifestType(top.media_type)) {
       ThrowBadImage(name_ + ": the registry serves the manifest as \"" + top.media_type +
@@ -70,7 +74,7 @@ class RegistryFiles final : public ImageFiles {
       documents_.emplace(*digest, std::move(doc.bytes));
       return std::make_shared<MemorySource>(documents_.at(*digest), name_ + ":" + path);
     }
-    return std::make_shared<RemoteBlobSource>(client_, *digest, size, SharedChunkStore());
+    return std::make_shared<RemoteBlobSource>(client_, *digest, size, store_);
   }
 
   bool Exists(const std::string& path) const override {
@@ -96,6 +100,8 @@ class RegistryFiles final : public ImageFiles {
     return std::make_shared<MemorySource>(it->second, name_ + ":blob " + digest);
   }
 
+  // The chunk cache of the blobs, null without a cache directory.
+  std::shared_ptr<const ChunkStore> store_;
   std::shared_ptr<const RegistryClient> client_;
   std::string name_;
   std::string index_json_;

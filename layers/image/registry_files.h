@@ -14,9 +14,10 @@ namespace imgmount {
 /// "oci-layout", an "index.json" with one descriptor (that document's media type, digest and
 /// size, the tag as its ref name) and "blobs/<alg>/<hex>" fetched on Open: manifests and
 /// indexes whole and checked against their digest, other blobs as ranged reads. Kind()
-/// is "registry", name() the reference as given. The registry is reached as `access` says.
-/// Throws Error (see registry_client.h).
+/// is "registry", name() the reference as given. The registry is reached as `access` says, and
+/// blobs' chunks are cached under its cache_dir (none if ""). Throws Error (see
+/// registry_client.h); kUsage if $IMGMOUNT_CHUNK_CACHE_SIZE is malformed.
 std::unique_ptr<ImageFiles> OpenRegistryFiles(const ImageReference& reference,
-                                              const RegistryAccess& access = {});
+                                              const RegistryAccess& access);
 
 }  // namespace imgmount

@@ -22,11 +22,10 @@
 
 #include <cerrno>
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 
 #include "layers/base/error.h"
 #include "layers/base/rapidjson.h"
+#include "layers/registry/bounded_file.h"
 
 namespace imgmount {
 namespace {
@@ -65,19 +64,13 @@ std::string NormalizeKey(const std::string& key) {
 
 // The file's JSON, or nullopt if it does not exist.
 std::optional<rapidjson::Document> ReadJson(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::optional<std::string> bytes = ReadBoundedFile(path, kMaxAuthFileBytes, "auth file " + path);
+  if (!bytes) {
     if (errno == ENOENT || errno == ENOTDIR) return std::nullopt;
     ThrowSystemError("auth file " + path);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string bytes = text.str();
-  if (bytes.size() > kMaxAuthFileBytes) {
-    throw Error(ErrorKind::kUsage, EFBIG, "auth file " + path + " is larger than 4 MiB");
-  }
   rapidjson::Document doc;
-  doc.Parse<rapidjson::kParseIterativeFlag>(bytes.c_str(), bytes.size());
+  doc.Parse<rapidjson::kParseIterativeFlag>(bytes->c_str(), bytes->size());
   if (doc.HasParseError() || !doc.IsObject()) {
     throw Error(ErrorKind::kUsage, EINVAL, "auth file " + path + " is not a JSON object");
   }

@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "layers/base/error.h"
+#include "layers/registry/bounded_file.h"
 
 namespace imgmount {
 namespace {
@@ -18,15 +17,10 @@ namespace {
 constexpr size_t kMaxCertFileBytes = 8 << 20;
 
 std::string ReadSmallFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(ErrorKind::kUsage, EINVAL, "--cert-dir: cannot read " + path);
-  std::ostringstream text;
-  text << in.rdbuf();
-  std::string bytes = text.str();
-  if (bytes.size() > kMaxCertFileBytes) {
-    throw Error(ErrorKind::kUsage, EFBIG, "--cert-dir: " + path + " is larger than 8 MiB");
-  }
-  return bytes;
+  std::optional<std::string> bytes =
+      ReadBoundedFile(path, kMaxCertFileBytes, "--cert-dir: " + path);
+  if (!bytes) throw Error(ErrorKind::kUsage, EINVAL, "--cert-dir: cannot read " + path);
+  return *bytes;
 }
 
 bool IsFile(const std::string& path) {

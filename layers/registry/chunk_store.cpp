@@ -136,9 +136,6 @@ uint64_t ParseSize(const std::string& text) {
   return *n * scale;
 }
 
-std::mutex g_config_mu;
-std::shared_ptr<const ChunkStore> g_store;
-
 }  // namespace
 
 ChunkStore::ChunkStore(const std::string& cache_dir, uint64_t limit)
@@ -225,18 +222,6 @@ void ChunkStore::Drop(const std::string& digest, uint64_t index) const {
 uint64_t ChunkCacheLimit() {
   const char* text = std::getenv("IMGMOUNT_CHUNK_CACHE_SIZE");
   return text == nullptr || *text == '\0' ? kDefaultChunkCacheLimit : ParseSize(text);
-}
-
-void ConfigureChunkCache(const std::string& cache_dir) {
-  std::shared_ptr<const ChunkStore> store;
-  if (!cache_dir.empty()) store = std::make_shared<ChunkStore>(cache_dir, ChunkCacheLimit());
-  std::lock_guard lock(g_config_mu);
-  g_store = std::move(store);
-}
-
-std::shared_ptr<const ChunkStore> SharedChunkStore() {
-  std::lock_guard lock(g_config_mu);
-  return g_store;
 }
 
 std::vector<ChunkedBlob> ListChunkCache(const std::string& cache_dir) {

@@ -64,16 +64,8 @@ class ChunkStore {
   mutable bool trimmed_ = false;
 };
 
-/// Uses `cache_dir` + "/chunks" for the chunks of every registry blob opened from now on, with
-/// the limit of $IMGMOUNT_CHUNK_CACHE_SIZE (bytes, or with a K, M or G suffix) or the default;
-/// "" turns the chunk cache off. Throws kUsage if the variable is malformed.
-void ConfigureChunkCache(const std::string& cache_dir);
-
-/// The chunk cache configured, or null if there is none.
-std::shared_ptr<const ChunkStore> SharedChunkStore();
-
-/// The chunk cache's size limit: $IMGMOUNT_CHUNK_CACHE_SIZE or the default. Throws kUsage if the
-/// variable is malformed.
+/// The chunk cache's size limit: $IMGMOUNT_CHUNK_CACHE_SIZE (bytes, or with a K, M or G suffix)
+/// or the default. Throws kUsage if the variable is malformed.
 uint64_t ChunkCacheLimit();
 
 /// What the chunk cache holds of one blob.

@@ -1,5 +1,6 @@
 // How to reach a registry: the TLS and credential options of the command line (skopeo's
-// --tls-verify, --cert-dir, --authfile, --creds), handed from the CLI to every registry client.
+// --tls-verify, --cert-dir, --authfile, --creds) and where registry blobs are cached, handed from
+// the CLI to every registry client.
 #pragma once
 
 #include <optional>
@@ -17,6 +18,9 @@ struct RegistryAccess {
   std::string auth_file;
   /// --creds USER:PASSWORD, taking precedence over every auth file.
   std::optional<std::string> creds;
+  /// The cache directory whose chunks/ keeps the chunks of registry blobs (chunk_store.h); ""
+  /// (--no-cache) keeps none.
+  std::string cache_dir;
 };
 
 }  // namespace imgmount

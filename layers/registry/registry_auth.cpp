@@ -12,6 +12,7 @@
 // auth file. Neither credentials nor tokens appear in any message.
 #include "layers/registry/registry_auth.h"
 
+#include <algorithm>
 #include <cerrno>
 
 #include "layers/base/error.h"
@@ -53,11 +54,16 @@ std::optional<std::pair<std::string, long>> ParseTokenAnswer(const std::string& 
   for (const char* name : {"token", "access_token"}) {
     auto it = answer.FindMember(name);
     if (it != answer.MemberEnd() && it->value.IsString() && it->value.GetStringLength() > 0) {
-      token = it->value.GetString();
+      token.assign(it->value.GetString(), it->value.GetStringLength());
       break;
     }
   }
-  if (token.empty()) return std::nullopt;
+  // The token goes verbatim into an Authorization header line: a space, a control byte or
+  // CR/LF (a header of the token server's choosing) makes it no token.
+  if (token.empty() || !std::all_of(token.begin(), token.end(),
+                                    [](unsigned char c) { return c >= 0x21 && c <= 0x7E; })) {
+    return std::nullopt;
+  }
   long seconds = kDefaultTokenSeconds;
   auto expires = answer.FindMember("expires_in");
   if (expires != answer.MemberEnd() && expires->value.IsInt64() && expires->value.GetInt64() > 0) {

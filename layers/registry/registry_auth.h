@@ -79,7 +79,8 @@ class RegistryAuth {
 };
 
 /// The token of a token server's JSON answer ("token", else "access_token") and its lifetime
-/// in seconds ("expires_in", 60 when absent or not positive); nullopt if the body has no token.
+/// in seconds ("expires_in", 60 when absent or not positive); nullopt if the body has no token,
+/// or one with a byte outside 0x21..0x7E (it would go into a header line as it is).
 std::optional<std::pair<std::string, long>> ParseTokenAnswer(const std::string& body);
 
 /// `text` with every byte but unreserved ones percent-encoded (for query parameters).

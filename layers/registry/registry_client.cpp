@@ -145,7 +145,7 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* response = static_cast<RegistryResponse*>(user);
   std::string line(data, size * count);
   if (line.starts_with("HTTP/")) {
-    // A new response (after a redirect, or a 100): its own headers and status count.
+    // A new response (after a 100 Continue): its own headers and status count.
     size_t space = line.find(' ');
     long status = space == std::string::npos ? 0 : std::atol(line.c_str() + space + 1);
     response->skip = (response->range_offset && status == 200) ? *response->range_offset : 0;
@@ -256,17 +256,11 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const std::string& url,
   char* redirect = nullptr;
   Curl().easy_getinfo(curl, CURLINFO_REDIRECT_URL, &redirect);
   if (redirect != nullptr) response.redirect_url = redirect;
-  response.sent_authorization = authorization;
   response.curl_error = error[0] != '\0' ? error : Curl().easy_strerror(response.code);
   return response;
 }
 
 namespace {
-
-bool Retryable(const RegistryResponse& r) {
-  if (r.code != CURLE_OK && !EndedByLimit(r)) return NetworkFailure(r.code);
-  return r.status == 429 || r.status >= 500;
-}
 
 // How long to wait before the next attempt: what Retry-After asks (capped), else `backoff`.
 std::chrono::milliseconds RetryDelay(const RegistryResponse& r, std::chrono::milliseconds backoff) {
@@ -287,11 +281,12 @@ RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
   int auth_rounds = 0;
   int max_auth_rounds = 1;
   for (int attempt = 1;;) {
-    RegistryResponse response = ToRegistry(request, auth_->Authorization());
+    std::string authorization = auth_->Authorization();
+    RegistryResponse response = ToRegistry(request, authorization);
     if (response.status == 401 && response.from_registry) {
-      if (auth_rounds == 0 && response.sent_authorization.empty()) max_auth_rounds = 2;
+      if (auth_rounds == 0 && authorization.empty()) max_auth_rounds = 2;
       if (auth_rounds < max_auth_rounds &&
-          auth_->OnUnauthorized(response.www_authenticate, response.sent_authorization)) {
+          auth_->OnUnauthorized(response.www_authenticate, authorization)) {
         ++auth_rounds;
         continue;
       }
@@ -304,10 +299,6 @@ RegistryResponse RegistryClient::Perform(const RegistryRequest& request) const {
     backoff *= 2;
     ++attempt;
   }
-}
-
-int RegistryClient::TokensFetched() const {
-  return auth_->TokensFetched();
 }
 
 FetchedDocument RegistryClient::GetManifest(const std::string& ref) const {

@@ -6,6 +6,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,7 @@ namespace imgmount {
 /// One HTTP request of the client and its answer (registry_exchange.h).
 struct RegistryRequest;
 struct RegistryResponse;
+struct HttpOrigin;
 class RegistryAuth;
 
 /// The largest manifest or index fetched (they are JSON documents of a few KiB).
@@ -41,7 +43,7 @@ class RegistryClient {
  public:
   /// A client of `reference`'s registry and repository, reached as `access` says. Throws kUsage
   /// for a malformed --creds or an unreadable --cert-dir.
-  explicit RegistryClient(ImageReference reference, const RegistryAccess& access = {});
+  RegistryClient(ImageReference reference, const RegistryAccess& access);
   ~RegistryClient();
   RegistryClient(const RegistryClient&) = delete;
   RegistryClient& operator=(const RegistryClient&) = delete;
@@ -73,9 +75,6 @@ class RegistryClient {
                   const std::function<bool(std::string_view)>& sink,
                   const std::function<bool()>& cancelled = {}) const;
 
-  /// How many Bearer tokens this client fetched (for tests and -v).
-  int TokensFetched() const;
-
  private:
   RegistryResponse Perform(const RegistryRequest& request) const;
   bool RepositoryExists() const;
@@ -93,6 +92,8 @@ class RegistryClient {
   std::pair<long, std::string> FetchToken(const std::string& url,
                                           const std::string& authorization) const;
   bool PlainHttpAllowed(const std::string& host) const;
+  // Whether requests may go to `origin`: HTTPS, or plain HTTP where PlainHttpAllowed.
+  bool SchemeAllowed(const std::optional<HttpOrigin>& origin) const;
   void ThrowForStatus(const RegistryRequest& request, const RegistryResponse& response) const;
   CURL* TakeHandle() const;
   void ReturnHandle(CURL* curl) const;

@@ -13,6 +13,11 @@ bool EndedByLimit(const RegistryResponse& r) {
   return r.code == CURLE_WRITE_ERROR && (r.too_large || r.range_offset);
 }
 
+bool Retryable(const RegistryResponse& r) {
+  if (r.code != CURLE_OK && !EndedByLimit(r)) return NetworkFailure(r.code);
+  return r.status == 429 || r.status >= 500;
+}
+
 bool NetworkFailure(CURLcode code) {
   switch (code) {
     case CURLE_COULDNT_CONNECT:

@@ -1,5 +1,6 @@
-// What one HTTP exchange of the registry client asks and gets: shared by the client's transport
-// (registry_client.cpp) and its error classification (registry_errors.cpp), nothing else.
+// What one HTTP exchange of the registry client asks and gets: shared by the client's requests
+// (registry_client.cpp), its transport (registry_transport.cpp) and its error classification
+// (registry_errors.cpp), nothing else.
 #pragma once
 
 #include <curl/curl.h>
@@ -56,8 +57,6 @@ struct RegistryResponse {
   std::string www_authenticate;
   std::string retry_after;
   std::string redirect_url;
-  /// The Authorization value the request carried ("" none): never printed.
-  std::string sent_authorization;
   /// Whether the answer came from the registry's own origin (not a redirect's target).
   bool from_registry = true;
   /// Whether the answer's status is 200 or 206 (only such a body goes to the sink).
@@ -71,6 +70,9 @@ bool EndedByLimit(const RegistryResponse& r);
 
 /// Whether `code` is a dropped, refused or timed-out connection (worth another attempt).
 bool NetworkFailure(CURLcode code);
+
+/// Whether `r` is worth another attempt: a network failure, 429 or a 5xx.
+bool Retryable(const RegistryResponse& r);
 
 /// Redirects followed for one request.
 inline constexpr int kMaxRedirects = 5;

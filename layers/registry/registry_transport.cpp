@@ -30,6 +30,11 @@ bool RegistryClient::PlainHttpAllowed(const std::string& host) const {
   return !access_.tls_verify || IsLoopbackHost(host);
 }
 
+bool RegistryClient::SchemeAllowed(const std::optional<HttpOrigin>& origin) const {
+  return origin && (origin->scheme == "https" ||
+                    (origin->scheme == "http" && PlainHttpAllowed(origin->host)));
+}
+
 RegistryResponse RegistryClient::ToRegistry(const RegistryRequest& request,
                                             const std::string& authorization) const {
   std::string rest = reference_.ApiHost() + "/v2/" + reference_.repository + "/" + request.path;
@@ -77,8 +82,7 @@ RegistryResponse RegistryClient::Exchange(const std::string& first_url,
                   subject + " redirects more than " + std::to_string(kMaxRedirects) + " times");
     }
     std::optional<HttpOrigin> next = OriginOf(response.redirect_url);
-    if (!next ||
-        (next->scheme != "https" && !(next->scheme == "http" && PlainHttpAllowed(next->host)))) {
+    if (!SchemeAllowed(next)) {
       throw Error(ErrorKind::kIo, EPROTO,
                   subject + " redirects to " + (next ? next->ToString() : "an unusable URL") +
                       ": only HTTPS is followed (plain HTTP only to localhost and 127.0.0.0/8, "
@@ -94,8 +98,7 @@ std::pair<long, std::string> RegistryClient::FetchToken(const std::string& url,
   RegistryRequest request;
   request.limit = kTokenBodyLimit;
   request.what = "token from " + (origin ? origin->ToString() : std::string("an unusable realm"));
-  if (!origin || (origin->scheme != "https" &&
-                  !(origin->scheme == "http" && PlainHttpAllowed(origin->host)))) {
+  if (!SchemeAllowed(origin)) {
     throw Error(ErrorKind::kIo, EPROTO,
                 reference_.given + ": registry " + reference_.registry +
                     " names a token realm that is not HTTPS (" + request.what + ")");
@@ -103,9 +106,7 @@ std::pair<long, std::string> RegistryClient::FetchToken(const std::string& url,
   auto backoff = std::chrono::milliseconds(250);
   for (int attempt = 1;; ++attempt) {
     RegistryResponse r = Exchange(url, request, authorization);
-    bool retry = (r.code != CURLE_OK && NetworkFailure(r.code)) ||
-                 (r.code == CURLE_OK && (r.status == 429 || r.status >= 500));
-    if (!retry || attempt == kAttempts) {
+    if (!Retryable(r) || attempt == kAttempts) {
       // The token server's statuses are RegistryAuth's to judge; TLS and network errors are said
       // here.
       if (r.code != CURLE_OK) ThrowForStatus(request, r);

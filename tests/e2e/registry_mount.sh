@@ -167,10 +167,12 @@ cat_checks() {
   return "$code"
 }
 proxy_mode 500:2
+rm -rf "$CACHE/chunks"
 cat_checks "500s" --no-cache && say "ok: two 500s are retried" || fail "500s: $(cat "$WORK/fault.err")"
 proxy_mode truncate
 code=0; cat_checks "truncated bodies" --no-cache || code=$?
 say "ok: truncated bodies: exit $code, never wrong bytes"
+[ ! -e "$CACHE/chunks" ] && say "ok: --no-cache keeps no chunk cache" || fail "--no-cache wrote chunks"
 proxy_mode fullbody
 "$IMGMOUNT" cache clear > /dev/null
 cat_checks "200 for Range" && say "ok: a 200 answer to a Range request is read right" ||

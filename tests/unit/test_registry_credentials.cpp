@@ -194,6 +194,14 @@ TEST_CASE("token answers: token or access_token, expires_in", "[auth]") {
   CHECK_FALSE(ParseTokenAnswer(R"({"token":""})"));
   CHECK_FALSE(ParseTokenAnswer(R"({"token":5})"));
   CHECK_FALSE(ParseTokenAnswer("<html>"));
+  // It goes verbatim into a header line: CR/LF would inject headers of the server's choosing.
+  CHECK_FALSE(ParseTokenAnswer(R"({"token":"t4\r\nX-Injected: 1"})"));
+  CHECK_FALSE(ParseTokenAnswer(R"({"token":"t5\n"})"));
+  CHECK_FALSE(ParseTokenAnswer(R"({"token":"t 6"})"));
+  CHECK_FALSE(ParseTokenAnswer(R"({"token":"t7\u0000x"})"));
+  CHECK_FALSE(ParseTokenAnswer(R"({"access_token":"t8\u007f"})"));
+  CHECK_FALSE(ParseTokenAnswer("{\"token\":\"t9\xc3\xa9\"}"));
+  CHECK(ParseTokenAnswer(R"({"token":"!~.-_=+/"})")->first == "!~.-_=+/");
   CHECK(UrlEncode("repository:a/b:pull") == "repository%3Aa%2Fb%3Apull");
 }
 
