@@ -12,6 +12,7 @@
 #include "index/cache/cache_dir.h"
 #include "index/view/lazy_image.h"
 #include "layers/base/error.h"
+#include "tools/password_prompt.h"
 #include "tools/verb_progress.h"
 
 namespace imgmount {
@@ -74,8 +75,9 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
     if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--authfile needs a value");
     out.view.registry.auth_file = value;
   } else if (name == "--creds") {
-    // Checked (never echoed) when a registry is first spoken to: auth_file.h's ParseCreds.
-    out.view.registry.creds = value;
+    // A bare USER gets its password asked on the terminal; the value is checked (never echoed)
+    // when a registry is first spoken to: auth_file.h's ParseCreds.
+    out.view.registry.creds = CompleteCreds(value);
   } else {
     throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
   }

@@ -113,7 +113,8 @@ void CommandLine::AddGlobalOptions() {
   value("--authfile", "FILE",
         "registry credentials file (default $REGISTRY_AUTH_FILE, else containers' auth.json, "
         "else ~/.docker/config.json)");
-  value("--creds", "USER:PASSWORD", "registry credentials, before any auth file");
+  value("--creds", "USER[:PASSWORD]",
+        "registry credentials, before any auth file (the password asked if left out)");
 }
 
 void CommandLine::AddHelpVerb() {

@@ -101,8 +101,13 @@ std::string SystemCaBundle() {
 RegistryClient::RegistryClient(ImageReference reference, const RegistryAccess& access)
     : reference_(std::move(reference)), access_(access) {
   Curl();  // loaded now, so that a missing libcurl is said before any work
+  std::string label = "--cert-dir";
+  if (access_.cert_dir.empty()) {
+    access_.cert_dir = DefaultCertDir(reference_.registry);
+    label = "certs.d";
+  }
   if (!access_.cert_dir.empty()) {
-    CertDirFiles files = LoadCertDir(access_.cert_dir, SystemCaBundle());
+    CertDirFiles files = LoadCertDir(access_.cert_dir, SystemCaBundle(), label);
     ca_bundle_ = std::move(files.ca_bundle);
     client_cert_ = std::move(files.client_cert);
     client_key_ = std::move(files.client_key);

@@ -21,6 +21,10 @@ constexpr size_t kRecentChunks = 4;
 constexpr uint64_t kParallelRequests = 4;
 // A WillNeed at least this long is a pass over the blob.
 constexpr uint64_t kPassHint = 8 << 20;
+// How long a failed whole download answers reads with its error before one is tried again: a
+// broken transfer, and bytes that did not match the digest.
+constexpr auto kRetryDownloadAfter = std::chrono::seconds(2);
+constexpr auto kRetryWrongBlobAfter = std::chrono::seconds(60);
 
 }  // namespace
 
@@ -61,8 +65,24 @@ SourcePtr RemoteBlobSource::WholeBlob() const {
 void RemoteBlobSource::FetchWholeBlob() const {
   std::lock_guard download(download_mu_);
   if (WholeBlob()) return;
+  // A download that failed moments ago is not started again for every read: bytes that did not
+  // match wait longer than a transfer that broke (the registry may be back soon).
+  auto now = std::chrono::steady_clock::now();
+  if (download_failure_) {
+    auto pause = download_failure_->kind() == ErrorKind::kIntegrity ? kRetryWrongBlobAfter
+                                                                    : kRetryDownloadAfter;
+    if (now - download_failed_at_ < pause) throw *download_failure_;
+  }
   std::string path = store_ ? store_->WholeBlobPath(digest_, true) : "";
-  SourcePtr whole = DownloadWholeBlob(*client_, digest_, size_, path);
+  SourcePtr whole;
+  try {
+    whole = DownloadWholeBlob(*client_, digest_, size_, path);
+  } catch (const Error& error) {
+    download_failure_ = error;
+    download_failed_at_ = std::chrono::steady_clock::now();
+    throw;
+  }
+  download_failure_.reset();
   // The stream is moved out under the lock and ends (joining its thread) after it is released,
   // so that reads waiting on mu_ are not held up by it.
   std::shared_ptr<BlobStream> old;

@@ -9,15 +9,18 @@
 // directory (whole_blob.h), and every later read served from that file.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "layers/base/error.h"
 #include "layers/registry/chunk_store.h"
 #include "layers/registry/registry_client.h"
 #include "layers/source/byte_source.h"
@@ -77,6 +80,10 @@ class RemoteBlobSource final : public ByteSource {
   mutable SourcePtr whole_;
   /// Held while the blob is downloaded whole (one download for all readers).
   mutable std::mutex download_mu_;
+  /// The last failed whole download and when it ended (under download_mu_): reads soon after it
+  /// get its error instead of starting the whole download again.
+  mutable std::optional<Error> download_failure_;
+  mutable std::chrono::steady_clock::time_point download_failed_at_;
 };
 
 }  // namespace imgmount

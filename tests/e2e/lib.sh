@@ -13,6 +13,8 @@ export XDG_CACHE_HOME="$WORK/cache"
 MOUNTS=()
 # Background servers a test starts (e.g. a registry): killed by cleanup, even on failure.
 SERVER_PIDS=()
+# Paths outside $WORK a test creates (e.g. a certs.d entry under /etc): removed by cleanup.
+OUTSIDE_PATHS=()
 FAILURES=0
 
 cleanup() {
@@ -26,6 +28,7 @@ cleanup() {
     fi
   done
   pkill -KILL -f -- "imgmount.* $WORK/" 2>/dev/null || true
+  for p in "${OUTSIDE_PATHS[@]+"${OUTSIDE_PATHS[@]}"}"; do rm -rf -- "$p"; done
   rm -rf "$WORK"
 }
 trap cleanup EXIT

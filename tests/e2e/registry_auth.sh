@@ -65,7 +65,47 @@ run 8 "no credentials" "$IMGMOUNT" manifest --cert-dir "$WORK/certs" "$IMG"
 err_has "unauthorized: registry $TLS refuses access to repository \"private/sample\".*no credentials for $TLS"
 run 8 "wrong credentials" "$IMGMOUNT" manifest --cert-dir "$WORK/certs" --creds tester:wrong "$IMG"
 err_has "unauthorized: .*the credentials from --creds were refused"
-run 2 "--creds without a password" "$IMGMOUNT" manifest --cert-dir "$WORK/certs" --creds tester "$IMG"
+# --creds USER asks the password on the terminal (a pty here, answered once the prompt shows),
+# and says so when there is no terminal (setsid: no controlling terminal).
+run 2 "--creds USER without a terminal" setsid -w "$IMGMOUNT" manifest --cert-dir "$WORK/certs" --creds tester "$IMG"
+err_has "no terminal to ask it on"
+code=0
+python3 - "$PASSWORD" "$IMGMOUNT" manifest --cert-dir "$WORK/certs" --creds tester "$IMG" > "$WORK/pty.txt" <<'PY' || code=$?
+import os, pty, sys
+password, argv = sys.argv[1], sys.argv[2:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(argv[0], argv)
+out = b""
+while b"Password for tester: " not in out:
+    chunk = os.read(fd, 4096)
+    if not chunk:
+        break
+    out += chunk
+os.write(fd, password.encode() + b"\n")
+while True:
+    try:
+        chunk = os.read(fd, 65536)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+cat "$WORK/pty.txt" >> "$ALL"
+python3 -c 'import json,sys; t=open(sys.argv[1]).read(); json.loads(t[t.index("{"):])' "$WORK/pty.txt" &&
+  [ "$code" -eq 0 ] && say "ok: --creds USER asked the password on the terminal, not echoed" ||
+  fail "--creds USER on a terminal: exit $code: $(head -c 400 "$WORK/pty.txt")"
+# Without --cert-dir, /etc/containers/certs.d/HOST:PORT is read (skopeo's and docker's default).
+CERTS_D=/etc/containers/certs.d/$TLS
+OUTSIDE_PATHS+=("$CERTS_D")
+mkdir -p "$CERTS_D" && cp "$WORK/certs/ca.crt" "$CERTS_D/"
+run 0 "the CA from /etc/containers/certs.d/$TLS" "$IMGMOUNT" manifest --creds "$USERPASS" "$IMG"
+same_bytes "manifest with certs.d" "$WORK/manifest.skopeo" "$WORK/out.txt"
+rm -rf "$CERTS_D"
 
 # The auth files, each alone, with a HOME and XDG dirs of the test's own.
 auth_json() { printf '{"auths":{"%s":{"auth":"%s"}}}' "$1" "$(printf %s "$2" | base64 -w0)"; }

@@ -256,5 +256,24 @@ whole=$(grep -c "^GET /v2/s/blobs/$layer - 200" "$WORK/proxy.log" || true)
 [ "$(blob_requests "$layer")" -eq 0 ] && cmp -s "$WORK/big.out" "$WORK/oracle-big/big.bin" &&
   say "ok: a new process reads the downloaded blob without a request" ||
   fail "the downloaded blob was fetched again: $(cat "$WORK/proxy.log")"
+# 9. A registry that ignores Range and serves other bytes than the digest: the whole download
+# fails its digest check; the reads that follow it get EIO at once instead of downloading the
+# blob again each (one download, not one per read).
+rm -rf "$CACHE/chunks"
+proxy_mode "fullflip:$layer"
+: > "$WORK/proxy.log"
+if mount_image "docker://$PROXY/s:big" "$WORK/mnt-flip"; then
+  code=0
+  for _ in 1 2 3; do cat "$WORK/mnt-flip/big.bin" > /dev/null 2>> "$WORK/flip-whole.err" || code=$?; done
+  unmount_image "$WORK/mnt-flip"
+  whole=$(grep -c "^GET /v2/s/blobs/$layer - 200" "$WORK/proxy.log" || true)
+  [ "$code" -ne 0 ] && grep -q "Input/output error" "$WORK/flip-whole.err" &&
+    say "ok: reads of a whole blob with other bytes fail with EIO" ||
+    fail "reads of a wrong whole blob: exit $code $(cat "$WORK/flip-whole.err")"
+  [ "$whole" -eq 1 ] && say "ok: the wrong whole blob was downloaded once for all reads" ||
+    fail "the wrong whole blob was downloaded $whole times"
+else
+  fail "mount of s:big behind fullflip failed"
+fi
 proxy_mode pass
 finish

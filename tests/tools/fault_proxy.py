@@ -13,6 +13,7 @@ The test switches the mode with GET /_proxy/MODE (not logged):
   truncate         send half of every blob body, then close the connection
   fullbody         forward blob requests without their Range header (the whole blob, 200)
   flip:DIGEST      flip one byte in every KiB of every body of blob DIGEST
+  fullflip:DIGEST  both: blob requests without their Range header, and DIGEST's bytes flipped
 """
 import http.client
 import http.server
@@ -73,7 +74,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         headers = {k: v for k, v in self.headers.items()
                    if k.lower() not in ("host", "connection")}
-        if mode == "fullbody" and is_blob:
+        if (mode == "fullbody" or mode.startswith("fullflip:")) and is_blob:
             headers.pop("Range", None)
         upstream = http.client.HTTPConnection(UPSTREAM, timeout=30)
         try:
@@ -86,7 +87,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return
         finally:
             upstream.close()
-        if mode.startswith("flip:") and is_blob and self.path.endswith(mode[5:]) and body:
+        flip = mode.split(":", 1)[1] if mode.startswith(("flip:", "fullflip:")) else None
+        if flip and is_blob and self.path.endswith(flip) and body:
             flipped = bytearray(body)
             for i in range(len(flipped) // 2 % 1024, len(flipped), 1024):
                 flipped[i] ^= 0x55
