@@ -147,10 +147,18 @@ bool RegistryAuth::OnUnauthorized(const std::string& challenge_text, const std::
     if (realm == nullptr || realm->empty()) return false;
     const std::string* service = Param(*bearer, "service");
     const std::string* scope = Param(*bearer, "scope");
+    bool same_server = scheme_ == Scheme::kBearer && realm_ == *realm;
     scheme_ = Scheme::kBearer;
     realm_ = *realm;
     service_ = service != nullptr ? *service : "";
     scope_ = scope != nullptr && !scope->empty() ? *scope : "repository:" + repository_ + ":pull";
+    // A request sent before another one's 401 replaced the token uses the new token: a refused
+    // token is fetched again once, not once per request that was in flight with it.
+    auto it = tokens_.find(scope_);
+    if (same_server && it != tokens_.end() && now_() < it->second.expires &&
+        sent != "Bearer " + it->second.value) {
+      return true;
+    }
     return FetchToken(scope_);
   }
   if (basic != nullptr) {

@@ -241,6 +241,12 @@ TEST_CASE("token flow: cached per scope until it expires, replaced once when ref
   REQUIRE(auth.OnUnauthorized(challenge, "Bearer tok2"));  // refused: a new one
   CHECK(auth.Authorization() == "Bearer tok3");
   CHECK(auth.TokensFetched() == 3);
+  // Requests sent with the old token (or before any) that come back 401 after tok3 replaced it
+  // use tok3: one refused token is replaced once, not once per request in flight.
+  REQUIRE(auth.OnUnauthorized(challenge, "Bearer tok2"));
+  REQUIRE(auth.OnUnauthorized(challenge, ""));
+  CHECK(auth.Authorization() == "Bearer tok3");
+  CHECK(auth.TokensFetched() == 3);
   CHECK(auth.Explain().find("s3cret") == std::string::npos);
 }
 
