@@ -13,7 +13,15 @@ bool EndedByLimit(const RegistryResponse& r) {
   return r.code == CURLE_WRITE_ERROR && (r.too_large || r.range_offset);
 }
 
+// Whether the connection ended with a TLS alert from the registry (OpenSSL words it "... alert
+// ..."): a refusal, e.g. of a missing or unknown client certificate, not a network failure.
+bool TlsAlertFromPeer(const RegistryResponse& r) {
+  return (r.code == CURLE_RECV_ERROR || r.code == CURLE_SEND_ERROR) &&
+         r.curl_error.find(" alert ") != std::string::npos;
+}
+
 bool Retryable(const RegistryResponse& r) {
+  if (TlsAlertFromPeer(r)) return false;
   if (r.code != CURLE_OK && !EndedByLimit(r)) return NetworkFailure(r.code);
   return r.status == 429 || r.status >= 500;
 }
@@ -43,6 +51,13 @@ void RegistryClient::ThrowForStatus(const RegistryRequest& request,
                           : " (" + std::to_string(request.attempts) + " attempts)";
   if (r.code != CURLE_OK && !EndedByLimit(r)) {
     std::string detail = ": " + r.curl_error;
+    if (TlsAlertFromPeer(r)) {
+      throw Error(ErrorKind::kIo, EPROTO,
+                  subject + ": TLS error: registry " + host +
+                      " ended the TLS session with an alert" + detail +
+                      " (a registry that asks for a client certificate needs NAME.cert and "
+                      "NAME.key in --cert-dir DIR)");
+    }
     switch (r.code) {
       case CURLE_PEER_FAILED_VERIFICATION:
         throw Error(ErrorKind::kIo, EPROTO,

@@ -135,6 +135,28 @@ run 0 "inspect --json with credentials" "$IMGMOUNT" inspect --json --cert-dir "$
   --creds "$USERPASS" "$IMG"
 kill "$REGISTRY_PID"
 
+# --- a2. a registry that asks for a client certificate (NAME.cert + NAME.key of --cert-dir) ----
+mkdir -p "$WORK/client-certs"
+cp "$WORK/certs/ca.crt" "$WORK/client-certs/"
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -subj /CN=imgmount-client \
+  -keyout "$WORK/client-certs/client.key" -out "$WORK/client.csr" 2> /dev/null
+printf 'extendedKeyUsage=clientAuth\n' > "$WORK/client.ext"
+openssl x509 -req -in "$WORK/client.csr" -CA "$WORK/certs/ca.crt" -CAkey "$WORK/ca.key" \
+  -CAcreateserial -days 2 -extfile "$WORK/client.ext" -out "$WORK/client-certs/client.cert" 2> /dev/null
+READY_CLIENT_CERT=$WORK/client-certs/client.cert READY_CLIENT_KEY=$WORK/client-certs/client.key \
+  start_registry mtls-store \
+  ", tls: {certificate: $WORK/server.crt, key: $WORK/server.key, clientcas: [$WORK/certs/ca.crt]}"
+MTLS=$REGISTRY
+skopeo copy -q --dest-cert-dir "$WORK/client-certs" "oci:$WORK/sample:$tag" "docker://$MTLS/sample:1"
+skopeo inspect --raw --cert-dir "$WORK/client-certs" "docker://$MTLS/sample:1" > "$WORK/manifest-mtls.skopeo"
+run 6 "no client certificate for a registry that asks for one" "$IMGMOUNT" manifest \
+  --cert-dir "$WORK/certs" "docker://$MTLS/sample:1"
+err_has "TLS error: registry $MTLS ended the TLS session with an alert.*client certificate"
+run 0 "the client certificate of --cert-dir" "$IMGMOUNT" manifest --cert-dir "$WORK/client-certs" \
+  "docker://$MTLS/sample:1"
+same_bytes "manifest with a client certificate" "$WORK/manifest-mtls.skopeo" "$WORK/out.txt"
+kill "$REGISTRY_PID"
+
 # --- b. the Bearer token flow ------------------------------------------------------------------
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=imgmount-token-signer \
   -keyout "$WORK/token.key" -out "$WORK/token.crt" 2> /dev/null

@@ -10,7 +10,8 @@ free_port() {
 # start_registry [STORE [HTTP_EXTRA [TOP_EXTRA]]]: serves $WORK/STORE (default "registry") on a
 # free loopback port and sets REGISTRY=127.0.0.1:PORT and REGISTRY_PID. HTTP_EXTRA is added to
 # the http: map (", tls: {...}"), TOP_EXTRA as top-level YAML lines (an auth: section). Up once
-# /v2/ answers anything over HTTP or HTTPS (401 included).
+# /v2/ answers anything over HTTP or HTTPS (401 included); $READY_CLIENT_CERT/_KEY, when set,
+# are the client certificate that check presents.
 start_registry() {
   local store=${1:-registry} http_extra=${2:-} top_extra=${3:-} attempt port i
   for attempt in 1 2 3; do
@@ -27,8 +28,10 @@ YML
     SERVER_PIDS+=("$REGISTRY_PID")
     for i in $(seq 1 100); do
       if python3 - "$port" << 'PY' 2> /dev/null; then
-import ssl, sys, urllib.error, urllib.request
+import os, ssl, sys, urllib.error, urllib.request
 context = ssl._create_unverified_context()
+if os.environ.get("READY_CLIENT_CERT"):  # a registry that asks for a client certificate
+    context.load_cert_chain(os.environ["READY_CLIENT_CERT"], os.environ["READY_CLIENT_KEY"])
 for scheme in ("http", "https"):
     try:
         urllib.request.urlopen("%s://127.0.0.1:%s/v2/" % (scheme, sys.argv[1]), timeout=1,
