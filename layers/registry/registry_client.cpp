@@ -248,7 +248,8 @@ RegistryResponse RegistryClient::PerformOnce(CURL* curl, const std::string& url,
     auto [offset, length] = *request.range;
     range = std::to_string(offset) + "-" + (length == 0 ? "" : std::to_string(offset + length - 1));
     Curl().easy_setopt(curl, CURLOPT_RANGE, range.c_str());
-    response.keep = length;
+    // An open-ended range streams into the sink: only an error body is kept, up to the limit.
+    response.keep = length == 0 ? request.limit : length;
     response.range_offset = offset;
   }
   Curl().easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
