@@ -6,6 +6,9 @@
 #                                     text per MiB (gzip ratio about 2.4x). Directory names differ
 #                                     per level: archivemount 0.8.7 misfiles paths that repeat a
 #                                     component (a/a/a/f shows up as a/a/f).
+#   gen-tree.pl wide OUT SCALE        OUT/files/dNN/eNNN/fNNNNNN.txt: the same 200k*SCALE small
+#                                     files spread over fewer, larger directories (24 top dirs of
+#                                     100 leaf dirs at scale 1: ~83 files a directory), no big file
 #   gen-tree.pl top OUT LIST SEED N   a small upper layer over the files named in LIST (one
 #                                     relative path a line): N/2 rewritten, N/4 deleted (as
 #                                     .wh. whiteouts), N/4 added; SEED picks which
@@ -116,6 +119,22 @@ sub gen_tree {
   close($random);  # openssl dies of SIGPIPE; that is expected
 }
 
+sub gen_wide {
+  my ($out, $scale) = @_;
+  $state = 0x5eed1e55;
+  my $corpus = corpus(4 << 20);
+  my $count = int(200_000 * $scale + 0.5);
+  $count = 100 if $count < 100;
+  my $leaves = int($count / 83 + 0.5);
+  $leaves = 1 if $leaves < 1;
+  for my $i (0 .. $count - 1) {
+    my $leaf = $i % $leaves;
+    my $dir = sprintf('%s/files/d%02d/e%03d', $out, int($leaf / 100), $leaf % 100);
+    mkdir_p($dir);
+    write_file(sprintf('%s/f%06d.txt', $dir, $i), small_file($corpus));
+  }
+}
+
 sub gen_top {
   my ($out, $list, $seed, $n) = @_;
   $state = $seed & 0xffffffff || 1;
@@ -156,8 +175,10 @@ sub gen_top {
 my $mode = shift @ARGV // '';
 if ($mode eq 'tree' && @ARGV == 2) {
   gen_tree(@ARGV);
+} elsif ($mode eq 'wide' && @ARGV == 2) {
+  gen_wide(@ARGV);
 } elsif ($mode eq 'top' && @ARGV == 4) {
   gen_top(@ARGV);
 } else {
-  die "usage: gen-tree.pl tree OUT SCALE | top OUT LIST SEED N\n";
+  die "usage: gen-tree.pl tree OUT SCALE | wide OUT SCALE | top OUT LIST SEED N\n";
 }
