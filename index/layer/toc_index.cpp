@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <limits>
-#include <unordered_map>
+#include <unordered_set>
 
 #include "index/layer/layer_nesting.h"
 #include "layers/base/digest.h"
@@ -56,7 +56,7 @@ class TocIndexer {
     if (!path) Fail("unsafe name");
     auto type = TypeOf(e.type);
     if (!type) Fail("unsupported type \"" + e.type.substr(0, 20) + "\"");
-    if (!seen_.emplace(*path, *type).second) Fail("a second entry of the same name");
+    if (!seen_.insert(*path).second) Fail("a second entry of the same name");
     if (builder_.size() >= MaxEntries()) Fail("more members than IMGMOUNT_MAX_ENTRIES allows");
     NewMember m;
     m.path = std::move(*path);
@@ -70,12 +70,10 @@ class TocIndexer {
     if (m.type == MemberType::kSymlink) {
       m.link_target = e.link_name;
     } else if (m.type == MemberType::kHardlink) {
+      // As in a tar: the target may lie in a lower layer, and one that is nowhere is the
+      // union's to refuse (union_links), as for a tar member.
       auto target = CleanMemberPath(e.link_name);
       if (!target || target->empty()) Fail("hardlink with an unsafe target");
-      auto it = seen_.find(*target);
-      if (it == seen_.end() || it->second == MemberType::kDirectory) {
-        Fail("hardlink to nothing before it");
-      }
       m.link_target = std::move(*target);
     } else if (m.type == MemberType::kCharDevice || m.type == MemberType::kBlockDevice) {
       if (e.dev_major > UINT32_MAX || e.dev_minor > UINT32_MAX) Fail("device number too large");
@@ -139,7 +137,7 @@ class TocIndexer {
     };
     NewMember m;
     m.path = std::string(h.c_str(), std::min<size_t>(std::strlen(h.c_str()), 100));
-    if (!seen_.emplace(m.path, MemberType::kRegular).second) Fail("a second entry of its name");
+    if (!seen_.insert(m.path).second) Fail("a second entry of its name");
     m.mode = static_cast<uint32_t>(field(100, 8) & 07777);
     m.uid = ClampId(field(108, 8));
     m.gid = ClampId(field(116, 8));
@@ -237,7 +235,7 @@ class TocIndexer {
   const std::string& name_;
   std::string where_;
   LayerIndexBuilder builder_;
-  std::unordered_map<std::string, MemberType> seen_;
+  std::unordered_set<std::string> seen_;
   std::shared_ptr<StreamIndex> index_ = std::make_shared<StreamIndex>();
   std::vector<TocChunkCheck> checks_;
   uint64_t position_ = 0;

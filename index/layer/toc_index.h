@@ -10,8 +10,9 @@
 //
 // The TOC is hostile input: every entry is checked (names, types, sizes, chunks tiling each
 // file back to back, compressed ranges inside the blob before the TOC and disjoint, digests well
-// formed, hardlinks to earlier entries, no duplicates) and any doubt refuses the whole TOC, so
-// that the layer is indexed by a pass instead.
+// formed, hardlink targets clean, no duplicates) and any doubt refuses the whole TOC, so that
+// the layer is indexed by a pass instead. A hardlink to nothing is the union's to handle, as for
+// a tar member.
 #pragma once
 
 #include <memory>

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Layers with a table of contents need no pass (issue 17 point 4): a zstd:chunked image made by
-# skopeo, as a local OCI layout and pushed to Debian's docker-registry, mounted and compared
-# whole with `umoci raw unpack` of a gzip copy of it (skopeo copy --dest-compress-format gzip);
+# skopeo and an eStargz image made by the fixture builder, each as a local OCI layout and pushed
+# to Debian's docker-registry, mounted and compared whole with `umoci raw unpack` of a gzip copy
+# (skopeo copy --dest-compress-format gzip);
 # -v must say "index from TOC" for every layer and show no pass; a TOC whose digest is not its
 # annotation's falls back to the pass with a warning; a chunk whose bytes changed gives EIO on
 # read of its file, never other bytes; reading one small file of a big zstd:chunked image from
@@ -64,10 +65,10 @@ oracle_unpack "$WORK/zc-gzip" v1 "$WORK/oracle"
 layers=$(python3 -c 'import json,sys; print(len(json.load(sys.stdin)["layers"]))' < \
   "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["manifests"][0]["digest"]; print(sys.argv[2] + "/blobs/" + d.replace(":", "/"))' "$WORK/zc/index.json" "$WORK/zc")")
 
-# mounted_from_toc WHAT IMAGE: mounts IMAGE with -v, checks that every layer's index came from
-# its TOC and that the tree equals the oracle's.
+# mounted_from_toc WHAT IMAGE [ORACLE]: mounts IMAGE with -v, checks that every layer's index
+# came from its TOC and that the tree equals ORACLE's (default $WORK/oracle).
 mounted_from_toc() {
-  local what=$1 image=$2 mnt="$WORK/mnt-$1"
+  local what=$1 image=$2 oracle=${3:-$WORK/oracle} mnt="$WORK/mnt-$1"
   if ! mount_image "$image" "$mnt" -v 2> "$WORK/$what.err"; then
     fail "$what: mount failed: $(head -c 600 "$WORK/$what.err")"
     return 0
@@ -79,7 +80,7 @@ mounted_from_toc() {
   else
     fail "$what: $from_toc of $layers layers from a TOC: $(cat "$WORK/$what.err")"
   fi
-  compare_trees "$what" "$WORK/oracle" "$mnt"
+  compare_trees "$what" "$oracle" "$mnt"
   unmount_image "$mnt"
 }
 mounted_from_toc local "$WORK/zc"
@@ -109,11 +110,10 @@ else
   fail "mount with a tampered TOC failed: $(head -c 600 "$WORK/tampered.err")"
 fi
 
-# 3. A chunk whose bytes changed in the blob: EIO on read of that file, not other bytes; the
-# other files still read. The file: the largest regular file of the top layer.
+# 3. A chunk whose bytes changed in the blob: EIO on read of that file, not other bytes. The
+# file: the largest regular file of the bottom layer (several chunks), changed in its middle.
 cp -a "$WORK/zc" "$WORK/zc-flipped"
-top=$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["manifests"][0]["digest"]; m=json.load(open(sys.argv[2] + "/blobs/" + d.replace(":", "/"))); print(len(m["layers"]))' \
-  "$WORK/zc/index.json" "$WORK/zc")
+top=1
 blob=$(python3 "$EDIT" layer "$WORK/zc-flipped" "$top")
 read -r victim offset end < <(python3 - "$blob" << 'PY'
 import json, struct, subprocess, sys
@@ -143,12 +143,67 @@ if mount_image "$WORK/zc-flipped" "$mnt"; then
   else
     fail "reading $victim: $(cat "$WORK/eio.err")"
   fi
+  # The file's first chunk is intact: its bytes read, and are the oracle's.
+  if cmp -s <(head -c 1000 "$mnt/$victim") <(head -c 1000 "$WORK/oracle/$victim"); then
+    say "ok: the intact first chunk of $victim still reads right"
+  else
+    fail "the first chunk of $victim does not read right"
+  fi
   unmount_image "$mnt"
 else
   fail "mount of the image with a changed chunk failed"
 fi
 
-# 4. Bytes fetched to read one small file of a big zstd:chunked image from the registry, in a
+# 4. An eStargz image written by the fixture builder (the sample: hardlinks into lower layers,
+# whiteouts, opaque directories, xattrs, devices, long names; sparse files written whole),
+# checked against independent readers first: GNU tar lists `gzip -dc` of each blob with the
+# TOC's names (plus stargz.index.json), and Python finds the TOC from the footer, checks it
+# against the annotation and every chunk's gzip member against its digest. Then mounted from the
+# layout and from the registry, compared with umoci's unpack of a gzip copy, no pass.
+"$FIXTURE" sample oci-dir estargz "$WORK/es" --tag es:v1 > /dev/null
+python_agrees "the eStargz blobs" "GNU tar and Python's zlib" /dev/stdin "$WORK/es" << 'PY'
+import hashlib, json, os, subprocess, sys, zlib
+layout = sys.argv[1]
+def path(digest):
+    return os.path.join(layout, "blobs", *digest.split(":"))
+index = json.load(open(os.path.join(layout, "index.json")))
+manifest = json.load(open(path(index["manifests"][0]["digest"])))
+chunks = 0
+for n, layer in enumerate(manifest["layers"], 1):
+    data = open(path(layer["digest"]), "rb").read()
+    footer = data[-51:]
+    assert footer[:4] == b"\x1f\x8b\x08\x04" and footer[12:14] == b"SG" and footer[32:38] == b"STARGZ", n
+    toc_offset = int(footer[16:32], 16)
+    toc_tar = zlib.decompressobj(31).decompress(data[toc_offset:-51])
+    assert toc_tar[:17] == b"stargz.index.json", n
+    size = int(toc_tar[124:136].strip(b"\0 "), 8)
+    toc = toc_tar[512:512 + size]
+    digest = "sha256:" + hashlib.sha256(toc).hexdigest()
+    assert layer["annotations"]["containerd.io/snapshot/stargz/toc.digest"] == digest, n
+    entries = json.loads(toc)["entries"]
+    listed = subprocess.run("gzip -dc '%s' | tar tf -" % path(layer["digest"]), shell=True,
+                            stdout=subprocess.PIPE, check=True).stdout.decode().split("\n")[:-1]
+    # GNU tar lists names with backslash escapes.
+    quoted = lambda name: name.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    names = [quoted(e["name"]) for e in entries if e["type"] != "chunk"] + ["stargz.index.json"]
+    assert listed == names, (n, listed, names)
+    for e in entries:
+        if e["type"] in ("reg", "chunk") and "chunkDigest" in e:
+            size = e.get("chunkSize") or e["size"]
+            out = zlib.decompressobj(31).decompress(data[e["offset"]:toc_offset], size)
+            assert "sha256:" + hashlib.sha256(out[:size]).hexdigest() == e["chunkDigest"], e
+            chunks += 1
+print("%d layers, %d chunks checked" % (len(manifest["layers"]), chunks))
+PY
+skopeo copy -q --dest-compress-format gzip "oci:$WORK/es:v1" "oci:$WORK/es-gzip:v1"
+oracle_unpack "$WORK/es-gzip" v1 "$WORK/oracle-es"
+layers=$(python3 -c 'import json,sys; print(len(set(l["digest"] for l in json.load(sys.stdin)["layers"])))' < \
+  "$(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["manifests"][0]["digest"]; print(sys.argv[2] + "/blobs/" + d.replace(":", "/"))' "$WORK/es/index.json" "$WORK/es")")
+mounted_from_toc estargz-local "$WORK/es" "$WORK/oracle-es"
+push_raw "$WORK/es" "es:v1"
+mounted_from_toc estargz-registry "docker://$PROXY/es:v1" "$WORK/oracle-es"
+
+# 5. Bytes fetched to read one small file of a big zstd:chunked image from the registry, in a
 # fresh cache dir: the TOC and that file's chunk, <= 1% of the image's bytes.
 python3 - "$WORK/big-layer.tar" << 'PY'
 import io, os, sys, tarfile

@@ -217,11 +217,19 @@ TEST_CASE("hostile TOCs are refused and left to the pass", "[toc]") {
     RequireRefused(Make([](std::string& j) { Replace(j, "\"etc/empty\"", "\"etc/small\""); }).blob,
                    "second entry of the same name");
   }
-  SECTION("hardlinks to nothing") {
+  SECTION("hardlinks to nothing, or out of the layer") {
+    // A target in no layer is the union's to refuse, as for a tar member (whose target may lie
+    // in a lower layer). One that climbs out is refused.
+    Outcome out = FromToc(Make([](std::string& j) {
+                            Replace(j, "\"linkName\":\"etc/small\"", "\"linkName\":\"nope\"");
+                          }).blob);
+    REQUIRE(out.index != nullptr);
+    CHECK(out.warnings.empty());
+    CHECK(out.index->member(5).link_target == "nope");
     RequireRefused(Make([](std::string& j) {
-                     Replace(j, "\"linkName\":\"etc/small\"", "\"linkName\":\"nope\"");
+                     Replace(j, "\"linkName\":\"etc/small\"", "\"linkName\":\"../x\"");
                    }).blob,
-                   "hardlink to nothing");
+                   "unsafe target");
   }
   SECTION("offsets out of range") {
     RequireRefused(Make([](std::string& j) {
