@@ -84,6 +84,11 @@ mounted_from_toc() {
   unmount_image "$mnt"
 }
 mounted_from_toc local "$WORK/zc"
+# verify still makes a full pass: every layer's blob digest and diff_id checked.
+expect_exit 0 "verify of the zstd:chunked image" "$IMGMOUNT" verify "$WORK/zc"
+checked=$(grep -c "^ok .* diff_id sha256:" "$WORK/out.txt" || true)
+[ "$checked" -eq "$layers" ] && say "ok: verify checked the diff_id of all $layers layers" ||
+  fail "verify checked $checked diff_ids: $(cat "$WORK/out.txt")"
 
 start_registry
 start_proxy
@@ -134,6 +139,10 @@ if [ "$code" -ne 0 ] && grep -q "digest mismatch\|changed since indexing" "$WORK
 else
   fail "a changed chunk of $victim: exit $code: $(head -c 600 "$WORK/flipped.err")"
 fi
+code=0
+"$IMGMOUNT" verify "$WORK/zc-flipped" > "$WORK/verify.out" 2>&1 || code=$?
+[ "$code" -ne 0 ] && grep -q "^MISMATCH  layer $top .* blob" "$WORK/verify.out" &&
+  say "ok: verify reports the changed blob (exit $code)" || fail "verify: $(cat "$WORK/verify.out")"
 mnt="$WORK/mnt-flipped"
 if mount_image "$WORK/zc-flipped" "$mnt"; then
   if cat "$mnt/$victim" > /dev/null 2> "$WORK/eio.err"; then
@@ -235,4 +244,12 @@ else
   fail "one small file fetched $fetched bytes of a $image_bytes-byte image (> 1%)"
   grep "^GET" "$WORK/proxy.log" | head -20
 fi
+# Again with the same cache dir: the TOC and the chunk come from the chunk cache, no request.
+: > "$WORK/proxy.log"
+XDG_CACHE_HOME="$WORK/fresh-cache" "$IMGMOUNT" cat "docker://$PROXY/big:v1" small.txt \
+  > "$WORK/small2.out" 2> "$WORK/small2.err" || fail "cat small.txt again: $(cat "$WORK/small2.err")"
+cmp -s "$WORK/small2.out" "$WORK/big-layer.tar.small" || fail "small.txt read wrong the second time"
+requests=$(grep -c "^GET /v2/.*/blobs/" "$WORK/proxy.log" || true)
+[ "$requests" -eq 0 ] && say "ok: reading it again from the chunk cache sent no blob request" ||
+  fail "reading it again sent $requests blob requests"
 finish

@@ -393,6 +393,29 @@ TEST_CASE("a changed eStargz chunk gives EIO on read", "[toc][estargz]") {
   CHECK_THROWS_AS(ReadMemberData(*bad.index, m, 0, std::as_writable_bytes(std::span(out))), Error);
 }
 
+TEST_CASE("a chunk that decodes but does not match its TOC digest gives EIO", "[toc]") {
+  // The chunk's bytes are intact zstd; the TOC (consistent with its annotation) names another
+  // digest for the second chunk: only the digest check can catch it.
+  Built b = Make([](std::string& j) {
+    size_t chunk = j.find("\"type\":\"chunk\"");
+    size_t digest = j.find("\"chunkDigest\":\"sha256:", chunk) + 23;
+    j[digest] = j[digest] == '0' ? '1' : '0';
+  });
+  Outcome out = FromToc(b.blob);
+  REQUIRE(out.index != nullptr);
+  TarMember m = out.index->member(1);
+  std::string head(100, '\0');
+  CHECK(ReadMemberData(*out.index, m, 0, std::as_writable_bytes(std::span(head))) == 100);
+  std::string second(100, '\0');
+  try {
+    ReadMemberData(*out.index, m, 16384, std::as_writable_bytes(std::span(second)));
+    FAIL("a chunk whose digest differs was read");
+  } catch (const Error& e) {
+    CHECK(e.kind() == ErrorKind::kIntegrity);
+    CHECK_THAT(std::string(e.what()), Catch::Contains("digest mismatch"));
+  }
+}
+
 TEST_CASE("RFC 3339 times of TOCs", "[toc]") {
   int64_t sec = 0;
   uint32_t nsec = 0;
