@@ -262,10 +262,9 @@ std::shared_ptr<LayerIndex> IndexLayerFromToc(const LayerBlob& blob, const std::
                                               const DecodeOptions& options,
                                               const WarningSink& warn) {
   try {
-    Codec codec = SniffCodec(*blob.blob);
-    if (codec == Codec::kZstd) {
-      auto place = FindZstdChunkedToc(*blob.blob, blob.annotations);
-      if (!place) return nullptr;
+    // The footers (or the annotation) say which format the blob is: its first bytes are not
+    // read (from a registry, that would cost a request of its own).
+    if (auto place = FindZstdChunkedToc(*blob.blob, blob.annotations)) {
       std::string json = ReadZstdChunkedToc(*blob.blob, *place);
       auto entries = ParseTocEntries(json, name + ": zstd:chunked TOC");
       TocLayout layout;
@@ -273,13 +272,15 @@ std::shared_ptr<LayerIndex> IndexLayerFromToc(const LayerBlob& blob, const std::
       layout.data_end = place->offset - 8;
       return BuildTocIndex(blob.blob, entries, layout, name, options);
     }
-    if (codec == Codec::kGzip) {
-      auto offset = FindEstargzToc(*blob.blob);
-      if (!offset) return nullptr;
+    if (auto offset = FindEstargzToc(*blob.blob)) {
       EstargzToc toc = ReadEstargzToc(*blob.blob, *offset, blob.annotations);
       auto entries = ParseTocEntries(toc.json, name + ": eStargz TOC");
-      TocLayout layout{Codec::kGzip,    *offset, toc.tar_header,
-                       toc.json.size(), "",      blob.blob->Size() - kEstargzFooterBytes};
+      TocLayout layout;
+      layout.codec = Codec::kGzip;
+      layout.data_end = *offset;
+      layout.toc_header = toc.tar_header;
+      layout.toc_size = toc.json.size();
+      layout.toc_end = blob.blob->Size() - kEstargzFooterBytes;
       Hasher hasher;
       hasher.Update(std::as_bytes(std::span(toc.json)));
       layout.toc_digest = hasher.Finish();
