@@ -1,15 +1,13 @@
 #include "layers/toc/estargz_toc.h"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <array>
 #include <cstring>
-#include <vector>
 
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
 #include "layers/base/hasher.h"
+#include "layers/toc/gzip_members.h"
 
 namespace imgmount {
 namespace {
@@ -65,54 +63,21 @@ std::optional<uint64_t> FindEstargzToc(const ByteSource& blob) {
 EstargzToc ReadEstargzToc(const ByteSource& blob, uint64_t offset, const Annotations& annotations) {
   std::string where = blob.Describe() + ": eStargz TOC";
   uint64_t end = blob.Size() - kEstargzFooterBytes;
-  z_stream z{};
-  if (inflateInit2(&z, 16 + MAX_WBITS) != Z_OK) {
-    throw Error(ErrorKind::kInternal, ENOMEM, "zlib: cannot create a decoder");
+  std::string header(kTarBlock, '\0');
+  InflateMembersAt(blob, offset, end, 0, std::as_writable_bytes(std::span(header)), where);
+  std::string name = header.substr(0, 100);
+  name.resize(std::strlen(name.c_str()));
+  if (name != kTocName || (header[156] != '0' && header[156] != '\0')) {
+    ThrowBadImage(where + " is not the tar entry " + std::string(kTocName));
   }
-  struct Closer {
-    z_stream* z;
-    ~Closer() { inflateEnd(z); }
-  } closer{&z};
-  std::string out(kTarBlock, '\0');
-  std::vector<unsigned char> input(64 * 1024);
-  uint64_t at = offset;
-  size_t filled = 0;
-  size_t want = kTarBlock;
-  bool have_header = false;
-  while (filled < want) {
-    if (z.avail_in == 0) {
-      if (at >= end) ThrowBadImage(where + " ends early");
-      size_t n = static_cast<size_t>(std::min<uint64_t>(input.size(), end - at));
-      ReadExactly(blob, at, std::as_writable_bytes(std::span(input.data(), n)));
-      at += n;
-      z.next_in = input.data();
-      z.avail_in = static_cast<uInt>(n);
-    }
-    z.next_out = reinterpret_cast<Bytef*>(out.data() + filled);
-    z.avail_out = static_cast<uInt>(want - filled);
-    int ret = inflate(&z, Z_NO_FLUSH);
-    filled = want - z.avail_out;
-    if (ret == Z_STREAM_END && filled < want) ThrowBadImage(where + " ends early");
-    if (ret != Z_OK && ret != Z_STREAM_END && ret != Z_BUF_ERROR) {
-      ThrowBadImage(where + ": gzip: " + (z.msg != nullptr ? z.msg : "corrupt data"));
-    }
-    if (filled == want && !have_header) {
-      have_header = true;
-      std::string name = out.substr(0, 100);
-      name.resize(std::strlen(name.c_str()));
-      if (name != kTocName || (out[156] != '0' && out[156] != '\0')) {
-        ThrowBadImage(where + " is not the tar entry " + std::string(kTocName));
-      }
-      auto size = OctalField(out, 124, 12);
-      if (!size || *size == 0 || *size > kMaxTocBytes) ThrowBadImage(where + " has an absurd size");
-      want = kTarBlock + static_cast<size_t>(*size);
-      out.resize(want);
-    }
-  }
+  auto size = OctalField(header, 124, 12);
+  if (!size || *size == 0 || *size > kMaxTocBytes) ThrowBadImage(where + " has an absurd size");
+  std::string json(static_cast<size_t>(*size), '\0');
+  InflateMembersAt(blob, offset, end, kTarBlock, std::as_writable_bytes(std::span(json)), where);
   EstargzToc toc;
   toc.offset = offset;
-  toc.tar_header = out.substr(0, kTarBlock);
-  toc.json = out.substr(kTarBlock);
+  toc.tar_header = std::move(header);
+  toc.json = std::move(json);
   for (const auto& [key, value] : annotations) {
     if (key != kEstargzTocDigestAnnotation) continue;
     if (!IsValidDigest(value)) ThrowBadImage(where + ": annotation " + key + " is no digest");

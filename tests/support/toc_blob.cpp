@@ -70,6 +70,21 @@ std::string SkippableFrame(const std::string& payload) {
   return out + payload;
 }
 
+// The TOC's JSON, one entry object at a time.
+class TocJson {
+ public:
+  void Add(const std::string& object) {
+    if (!first_) json_ += ",";
+    first_ = false;
+    json_ += object;
+  }
+  std::string Finish() { return json_ + "]}"; }
+
+ private:
+  std::string json_ = "{\"version\":1,\"entries\":[";
+  bool first_ = true;
+};
+
 // The TOC fields of `entry` up to its size, as an unterminated JSON object.
 std::string EntryJson(const TarEntry& entry) {
   std::string object =
@@ -126,13 +141,8 @@ std::string Base64(const std::string& bytes) {
 ChunkedBlob MakeZstdChunked(const std::vector<TarEntry>& entries, size_t chunk_size,
                             const std::function<void(std::string&)>& edit) {
   ChunkedBlob out;
-  std::string json = "{\"version\":1,\"entries\":[";
-  bool first_entry = true;
-  auto add_json = [&](const std::string& object) {
-    if (!first_entry) json += ",";
-    first_entry = false;
-    json += object;
-  };
+  TocJson toc_json;
+  auto add_json = [&toc_json](const std::string& object) { toc_json.Add(object); };
   for (const TarEntry& entry : entries) {
     TarWriter writer;
     writer.Add(entry);
@@ -169,7 +179,7 @@ ChunkedBlob MakeZstdChunked(const std::vector<TarEntry>& entries, size_t chunk_s
     }
     out.blob += ZstdCompress(member.substr(header.size() + entry.content.size()));
   }
-  json += "]}";
+  std::string json = toc_json.Finish();
   std::string end_of_archive(1024, '\0');
   out.tar += end_of_archive;
   out.blob += ZstdCompress(end_of_archive);
@@ -202,13 +212,8 @@ EstargzBlob MakeEstargz(const std::vector<TarEntry>& entries, size_t chunk_size,
     member.clear();
     open = false;
   };
-  std::string json = "{\"version\":1,\"entries\":[";
-  bool first_entry = true;
-  auto add_json = [&](const std::string& object) {
-    if (!first_entry) json += ",";
-    first_entry = false;
-    json += object;
-  };
+  TocJson toc_json;
+  auto add_json = [&toc_json](const std::string& object) { toc_json.Add(object); };
   for (TarEntry entry : entries) {
     entry.sparse.reset();  // written whole: the TOC has no sparse files
     TarWriter writer;
@@ -243,7 +248,7 @@ EstargzBlob MakeEstargz(const std::vector<TarEntry>& entries, size_t chunk_size,
     }
     member += bytes.substr(bytes.size() - padded + entry.content.size());
   }
-  json += "]}";
+  std::string json = toc_json.Finish();
   close_member();
   if (edit) edit(json);
   out.toc_json = json;
