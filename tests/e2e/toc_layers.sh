@@ -45,7 +45,8 @@ with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as tar:
     add(tar, "srv/gone.txt", data=b"to be whited out\n")
     add(tar, "usr", tarfile.DIRTYPE, mode=0o755)
     add(tar, "usr/big.bin", data=rng.randbytes(3 << 20), mode=0o755, uid=1000, gid=1000)
-    add(tar, "usr/text.txt", data=b"".join(b"line %d\n" % i for i in range(200000)))
+    add(tar, "usr/text.txt", data=b"".join(b"line %d\n" % i for i in range(200000)),
+        pax_headers={"SCHILY.xattr.user.note": "a note", "mtime": "1700000000.123456789"})
     add(tar, "usr/" + "long-name-" * 20, data=b"long\n")
 with tarfile.open(sys.argv[2], "w", format=tarfile.PAX_FORMAT) as tar:
     add(tar, "srv", tarfile.DIRTYPE, mode=0o755)
