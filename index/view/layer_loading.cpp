@@ -7,8 +7,10 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <optional>
 
 #include "index/layer/tar_indexer.h"
+#include "index/layer/toc_index.h"
 #include "layers/base/error.h"
 #include "layers/image/tar_files.h"
 #include "layers/registry/image_reference.h"
@@ -139,10 +141,23 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
   std::string name = LayerName(position, blob);
   IndexCache::LayerResult result;
   try {
+    std::optional<IndexCache::LayerRequest> request;
     if (cache != nullptr) {
       BlobPlace place = PlaceOf(image, files, blob);
-      result = cache->Layer(
-          {&blob, name, place.origin, image, place.identity, options.decode, options.warn});
+      request = IndexCache::LayerRequest{&blob,          name,           place.origin, image,
+                                         place.identity, options.decode, options.warn};
+    }
+    // A layer with a table of contents needs no pass (toc_index.h) unless the cache holds its
+    // index already; one without, or whose TOC fails a check, is indexed as any other.
+    if (!request || !cache->Peek(*request)) {
+      if (auto index = IndexLayerFromToc(blob, name, options.decode, options.warn)) {
+        if (options.info) options.info(name + ": index from TOC in " + SecondsSince(start));
+        if (from_cache != nullptr) *from_cache = false;
+        return index;
+      }
+    }
+    if (request) {
+      result = cache->Layer(*request);
     } else {
       result.index = IndexLayer(blob, name, options.decode, options.warn);
     }

@@ -45,6 +45,9 @@ BlobDescriptor ParseDescriptor(const JsonDoc& doc, const rapidjson::Value& value
   if (const rapidjson::Value* annotations = doc.OptObject(value, "annotations")) {
     for (const auto& member : annotations->GetObject()) {
       if (!member.value.IsString()) doc.Fail("an annotation of " + named + " is not a string");
+      out.annotations.emplace_back(
+          std::string(member.name.GetString(), member.name.GetStringLength()),
+          std::string(member.value.GetString(), member.value.GetStringLength()));
     }
   }
   doc.StringArray(value, "urls");

@@ -5,6 +5,8 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "layers/image/json.h"
 #include "layers/source/byte_source.h"
@@ -19,6 +21,8 @@ struct BlobDescriptor {
   std::string digest;
   /// "size": the blob's exact length in bytes.
   uint64_t size = 0;
+  /// "annotations" in document order (key, value).
+  std::vector<std::pair<std::string, std::string>> annotations;
 };
 
 /// Parses the descriptor `value` of `doc` (`what` names it: "manifest", "config", "layer"):

@@ -55,6 +55,8 @@ struct LayerBlob {
   std::string path;
   /// The size the blob's descriptor states, if the format states one.
   std::optional<uint64_t> descriptor_size;
+  /// The annotations of the blob's descriptor (key, value); none if the format has none.
+  std::vector<std::pair<std::string, std::string>> annotations;
   /// The blob's bytes.
   SourcePtr blob;
 };

@@ -20,6 +20,8 @@ struct LayerRef {
   std::string media_type;
   /// The size its descriptor states (none in manifest.json).
   std::optional<uint64_t> size;
+  /// The descriptor's annotations (key, value), e.g. where a zstd:chunked TOC lies.
+  std::vector<std::pair<std::string, std::string>> annotations;
 };
 
 /// One image manifest (one platform of one named image) found in a container.

@@ -264,6 +264,7 @@ Image ReadImage(const ImageFiles& files, const ImageSelector& selector, bool che
                       ") is missing from the image" + foreign);
     }
     blob.descriptor_size = ref.size;
+    blob.annotations = ref.annotations;
     if (check_layer_sizes && ref.size) {
       CheckBlobSize(*blob.blob, *ref.size,
                     files.name() + ": layer " + std::to_string(i + 1) + " (" + ref.path + ")",

@@ -136,6 +136,7 @@ class OciWalker {
         ref.size = layer_blob.size;
         ref.path = BlobPath(ref.digest, child.name());
         ref.media_type = layer_blob.media_type;
+        ref.annotations = std::move(layer_blob.annotations);
         candidate.layers.push_back(std::move(ref));
       }
     }

@@ -29,6 +29,10 @@ class SpanDecoder {
 
   /// Span `i` failed its check: tells the blob to drop any copy it keeps of the span's input.
   virtual void ForgetSpanInput(size_t i) const { static_cast<void>(i); }
+
+  /// Whether DecodeSpan checks each span itself (against a digest known in advance, as a table
+  /// of contents gives), so that the recorded CRC-32, which is then unknown, is not checked.
+  virtual bool ChecksSpans() const { return false; }
 };
 
 /// Random-access source over a compressed stream: each read goes span by span through a

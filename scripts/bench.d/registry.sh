@@ -66,43 +66,7 @@ else
   # fix_diff_ids LAYOUT: sets the diff_ids of the config of LAYOUT's (only) image to the
   # sha256 of its layers as `zstd -dc` / `gzip -dc` decodes them, writing a new config and
   # manifest; prints how many changed.
-  fix_diff_ids() {
-    python3 - "$1" << 'PY'
-import hashlib, json, os, subprocess, sys
-layout = sys.argv[1]
-def path(digest):
-    return os.path.join(layout, "blobs", *digest.split(":"))
-def put(data):
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    with open(path(digest), "wb") as f:
-        f.write(data)
-    return digest
-index = json.load(open(os.path.join(layout, "index.json")))
-desc = index["manifests"][0]
-manifest = json.load(open(path(desc["digest"])))
-config = json.load(open(path(manifest["config"]["digest"])))
-changed = 0
-for i, layer in enumerate(manifest["layers"]):
-    tool = "zstd" if layer["mediaType"].endswith("zstd") else "gzip"
-    decoder = subprocess.Popen([tool, "-dc", path(layer["digest"])], stdout=subprocess.PIPE)
-    h = hashlib.sha256()
-    for block in iter(lambda: decoder.stdout.read(1 << 20), b""):
-        h.update(block)
-    if decoder.wait() != 0:
-        sys.exit("%s -dc failed on layer %d" % (tool, i + 1))
-    if config["rootfs"]["diff_ids"][i] != "sha256:" + h.hexdigest():
-        config["rootfs"]["diff_ids"][i] = "sha256:" + h.hexdigest()
-        changed += 1
-if changed:
-    data = json.dumps(config, separators=(",", ":")).encode()
-    manifest["config"]["digest"], manifest["config"]["size"] = put(data), len(data)
-    data = json.dumps(manifest, separators=(",", ":")).encode()
-    desc["digest"], desc["size"] = put(data), len(data)
-    with open(os.path.join(layout, "index.json"), "w") as f:
-        json.dump(index, f)
-print(changed)
-PY
-  }
+  fix_diff_ids() { python3 "$ROOT/tests/tools/oci_edit.py" fix-diff-ids "$1"; }
   # push SRC DEST [SKOPEO OPTIONS]: skopeo copy to the registry (errors to the log).
   push() {
     local src=$1 dest=$2

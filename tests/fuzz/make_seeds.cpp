@@ -19,11 +19,13 @@
 #include "layers/image/tar_files.h"
 #include "layers/source/basic_sources.h"
 #include "layers/source/scratch_file.h"
+#include "tests/fuzz/toc_layer.h"
 #include "tests/fuzz/union_layers.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_writer.h"
 #include "tests/support/scenarios.h"
 #include "tests/support/tar_writer.h"
+#include "tests/support/toc_blob.h"
 
 namespace imgmount::fuzz {
 namespace {
@@ -254,6 +256,14 @@ void UnionFileSeeds(const fs::path& dir) {
   Save(dir, "union-fixed", std::string(1, '\1') + bytes);
 }
 
+// Inputs of the toc target: the TOCs the fixture builder writes for its layer, each format.
+void TocSeeds(const fs::path& dir) {
+  auto chunked = imgmount::fixture::MakeZstdChunked(FuzzTocEntries(), kFuzzTocChunk);
+  Save(dir, "zstd-chunked", std::string(1, '\0') + chunked.toc_json);
+  auto estargz = imgmount::fixture::MakeEstargz(FuzzTocEntries(), kFuzzTocChunk);
+  Save(dir, "estargz", std::string(1, '\1') + estargz.toc_json);
+}
+
 }  // namespace
 }  // namespace imgmount::fuzz
 
@@ -273,6 +283,7 @@ int main(int argc, char** argv) {
     CodecSeeds(out);
     IndexFileSeeds(out / "index_file");
     UnionFileSeeds(out / "union_file");
+    TocSeeds(out / "toc");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "imgmount-fuzz-seeds: %s\n", e.what());
     return 1;

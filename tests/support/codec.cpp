@@ -104,6 +104,8 @@ std::string Compress(std::string_view data, Compression method, size_t frame_siz
       return ZstdCompressFrames(data, frame_size);
     case Compression::kZstdSeekable:
       return ZstdCompressSeekable(data, frame_size);
+    case Compression::kEstargz:
+      throw std::invalid_argument("estargz is made from a layer's entries, not from bytes");
   }
   throw std::invalid_argument("unknown compression");
 }
@@ -135,9 +137,10 @@ Compression ParseCompression(std::string_view name) {
   if (name == "gzip-multi") return Compression::kGzipMulti;
   if (name == "zstd-multi") return Compression::kZstdMulti;
   if (name == "zstd-seekable") return Compression::kZstdSeekable;
+  if (name == "estargz") return Compression::kEstargz;
   throw std::invalid_argument("unknown compression '" + std::string(name) +
-                              "' (expected none, gzip, gzip-multi, zstd, zstd-multi or "
-                              "zstd-seekable)");
+                              "' (expected none, gzip, gzip-multi, zstd, zstd-multi, "
+                              "zstd-seekable or estargz)");
 }
 
 const char* CompressionName(Compression method) {
@@ -154,6 +157,8 @@ const char* CompressionName(Compression method) {
       return "zstd-multi";
     case Compression::kZstdSeekable:
       return "zstd-seekable";
+    case Compression::kEstargz:
+      return "estargz";
   }
   return "?";
 }

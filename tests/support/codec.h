@@ -16,6 +16,7 @@ enum class Compression {
   kZstd,          ///< one zstd frame
   kZstdMulti,     ///< several zstd frames, one per `frame_size` bytes of input
   kZstdSeekable,  ///< zstd frames plus the seekable-format seek table (a skippable frame)
+  kEstargz,       ///< eStargz: a gzip member per chunk of `frame_size`, TOC, footer (layers only)
 };
 
 /// Compresses `data` as one gzip member.

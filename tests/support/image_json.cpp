@@ -149,6 +149,7 @@ const std::string& LayerMediaType(const MediaTypes& types, Compression compressi
       return types.layer;
     case Compression::kGzip:
     case Compression::kGzipMulti:
+    case Compression::kEstargz:
       return types.layer_gzip;
     case Compression::kZstd:
     case Compression::kZstdMulti:

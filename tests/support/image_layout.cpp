@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "tests/support/tar_writer.h"
+#include "tests/support/toc_blob.h"
 
 namespace imgmount::fixture {
 namespace {
@@ -104,8 +105,24 @@ PreparedImage PrepareImage(const PlatformImage& image, const WriteOptions& optio
   p.source = &image;
   std::vector<std::string> diff_ids;
   std::vector<Descriptor> layer_descriptors;
-  for (const std::string& tar : image.layers) {
+  for (size_t i = 0; i < image.layers.size(); ++i) {
+    const std::string& tar = image.layers[i];
     LayerBlob blob;
+    if (options.compression == Compression::kEstargz) {
+      if (i >= image.layer_entries.size()) {
+        throw std::invalid_argument("estargz needs the entries of every layer");
+      }
+      EstargzBlob estargz = MakeEstargz(image.layer_entries[i], options.zstd_frame_size);
+      blob.data = std::move(estargz.blob);
+      blob.descriptor = DescribeBlob(LayerMediaType(types, options.compression), blob.data);
+      blob.descriptor.annotations.emplace_back("containerd.io/snapshot/stargz/toc.digest",
+                                               estargz.toc_digest);
+      blob.diff_id = Sha256Digest(estargz.tar);
+      diff_ids.push_back(blob.diff_id);
+      layer_descriptors.push_back(blob.descriptor);
+      p.layers.push_back(std::move(blob));
+      continue;
+    }
     blob.data = Compress(tar, options.compression, options.zstd_frame_size);
     blob.descriptor = DescribeBlob(LayerMediaType(types, options.compression), blob.data);
     blob.diff_id = Sha256Digest(tar);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tests/support/codec.h"
+#include "tests/support/tar_writer.h"
 
 namespace imgmount::fixture {
 
@@ -51,6 +52,8 @@ struct ImageConfig {
 struct PlatformImage {
   ImageConfig config;               ///< config; os/architecture/variant name the platform
   std::vector<std::string> layers;  ///< uncompressed layer tars, bottom to top
+  /// The entries each layer tar was built from, where known (eStargz is written from them).
+  std::vector<std::vector<TarEntry>> layer_entries;
 };
 
 /// One named image; several platforms make it a multi-platform index where the format allows.

@@ -168,6 +168,7 @@ PlatformImage BuildPlatformImage(const Scenario& scenario, const TarOptions& opt
   image.config = scenario.config;
   for (const std::vector<TarEntry>& layer : scenario.layers) {
     image.layers.push_back(BuildTar(layer, options));
+    image.layer_entries.push_back(layer);
   }
   return image;
 }
@@ -183,8 +184,9 @@ void AddPlatform(ImageSpec& spec, const Scenario& scenario, const std::string& o
                  const std::string& architecture, const std::string& variant) {
   PlatformImage image = BuildPlatformImage(scenario);
   const std::string platform = os + "/" + architecture + (variant.empty() ? "" : "/" + variant);
-  image.layers.push_back(
-      BuildTar({DirEntry("etc"), FileEntry("etc/imgmount-platform", platform + "\n")}));
+  image.layer_entries.push_back(
+      {DirEntry("etc"), FileEntry("etc/imgmount-platform", platform + "\n")});
+  image.layers.push_back(BuildTar(image.layer_entries.back()));
   image.config.os = os;
   image.config.architecture = architecture;
   image.config.variant = variant;
