@@ -166,12 +166,13 @@ std::vector<TocEntry> ParseTocEntries(std::string_view json, const std::string& 
                   rapidjson::GetParseError_En(doc.GetParseError()));
   }
   if (!doc.IsObject()) ThrowBadImage(name + ": not a JSON object");
-  auto version = doc.FindMember("version");
-  if (version == doc.MemberEnd() || !version->value.IsInt() || version->value.GetInt() != 1) {
+  const rapidjson::Value& root = doc;  // const iterators: clang's C++20 mode refuses the others
+  auto version = root.FindMember("version");
+  if (version == root.MemberEnd() || !version->value.IsInt() || version->value.GetInt() != 1) {
     ThrowBadImage(name + ": \"version\" is not 1");
   }
-  auto entries = doc.FindMember("entries");
-  if (entries == doc.MemberEnd() || !entries->value.IsArray()) {
+  auto entries = root.FindMember("entries");
+  if (entries == root.MemberEnd() || !entries->value.IsArray()) {
     ThrowBadImage(name + ": \"entries\" is not an array");
   }
   std::vector<TocEntry> out;
