@@ -173,6 +173,7 @@ std::string FormatName(const ImageFiles& files, bool docker, const std::vector<I
     return "docker-archive (skopeo/podman)";
   }
   if (files.Kind() == "registry") return "OCI distribution API";
+  if (files.Kind() == "containerd") return "containerd content store";
   return files.Kind() == "directory" ? "OCI layout" : "OCI archive";
 }
 
