@@ -16,8 +16,10 @@
 // Nothing else (freelist, free pages, sequences) is read. Every page id is checked against the
 // meta's high-water mark and the file size, every element against its page's span, the depth of
 // a descent and the pages of a walk are bounded (a page met twice is a cycle), and a page must
-// carry its own id: a daemon writing the file while it is read shows up as one of these faults,
-// whose message says to retry.
+// carry its own id. A page belongs to one bucket only, so a file lists at most one element per
+// 16 bytes of it: listings beyond twice that (buckets sharing pages) stop with an error instead
+// of growing without bound. A daemon writing the file while it is read shows up as one of these
+// faults, whose message says to retry.
 #include "layers/containerd/bolt_file.h"
 
 #include <functional>
@@ -304,6 +306,9 @@ void BoltFile::Walk(std::string_view page, uint64_t id, int depth, std::set<uint
       uint64_t vsize = Le(page, element + 12, 4);
       std::string_view both = Slice(page, element, pos, ksize + vsize, where, fail);
       bool nested = (Le(page, element, 4) & kBucketElement) != 0;
+      if (++listed_ > 2 * (source_->Size() / kElementSize) + 1024) {
+        Fail("buckets share pages: more elements listed than the file can hold");
+      }
       out.push_back(
           BoltEntry{std::string(both.substr(0, ksize)), std::string(both.substr(ksize)), nested});
       continue;

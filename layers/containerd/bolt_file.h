@@ -81,6 +81,8 @@ class BoltFile {
   uint64_t root_ = 0;
   uint64_t high_water_ = 0;
   uint64_t txid_ = 0;
+  /// Elements listed by Entries so far (bounded by the file's size).
+  mutable uint64_t listed_ = 0;
   /// Pages read so far, by id (a BoltFile is used by one thread).
   mutable std::map<uint64_t, std::shared_ptr<const std::string>> pages_;
 };

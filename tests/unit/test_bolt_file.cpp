@@ -214,3 +214,20 @@ TEST_CASE("Go varints decode as containerd writes sizes", "[bolt]") {
   CHECK_FALSE(DecodeGoVarint(std::string("\x02\x00", 2)));
   CHECK_FALSE(DecodeGoVarint(std::string(10, '\xff') + "\x01"));
 }
+
+TEST_CASE("bolt file bounds listings of buckets that share pages", "[bolt]") {
+  BoltWriter writer;
+  std::vector<BoltItem> shared_items;
+  for (int i = 0; i < 200; ++i)
+    shared_items.push_back({"k" + std::to_string(1000 + i), "v", false});
+  uint64_t shared = writer.Leaf(shared_items);
+  std::vector<BoltItem> buckets;
+  for (int i = 0; i < 300; ++i) {
+    buckets.push_back({"b" + std::to_string(1000 + i), BoltWriter::BucketAt(shared), true});
+  }
+  std::string bytes = writer.Finish(writer.Leaf(buckets));
+  std::string message = ExpectBad(bytes, [](const BoltFile& bolt) {
+    for (const BoltEntry& entry : bolt.Entries(bolt.Root())) bolt.Entries(bolt.AsBucket(entry));
+  });
+  CHECK_THAT(message, Catch::Contains("share pages"));
+}
