@@ -130,7 +130,7 @@ std::optional<StoreImage> ReadRecord(const BoltFile& bolt, const BoltBucket& ima
   out.media_type = bolt.Value(*target, "mediatype").value_or("");
   std::optional<int64_t> size = DecodeGoVarint(bolt.Value(*target, "size").value_or(""));
   if (!size || *size < 0) {
-    ThrowBadImage("containerd image " + name + " (" + Where("", ns) +
+    ThrowBadImage("containerd image " + name + " (namespace " + ns +
                   "): its target size is not a non-negative varint");
   }
   out.size = static_cast<uint64_t>(*size);
