@@ -13,7 +13,7 @@ packages=(
   # fuzzing (scripts/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   # tests: real image tools and the oracle, xattr/capability tools, compressors
-  umoci skopeo buildah fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
+  umoci skopeo buildah containerd fuse-overlayfs zstd gzip isal attr libcap2-bin tar libarchive-tools procps
   util-linux diffutils findutils python3
   # the registry the registry tests push to and read from (distribution 2.8)
   docker-registry

@@ -12,6 +12,7 @@
 #include "index/cache/cache_dir.h"
 #include "index/view/lazy_image.h"
 #include "layers/base/error.h"
+#include "layers/image/containerd_files.h"
 #include "tools/password_prompt.h"
 #include "tools/verb_progress.h"
 
@@ -19,7 +20,7 @@ namespace imgmount {
 
 ImageArgument SplitImageArgument(const std::string& argument) {
   // A registry reference carries its tag itself (and "docker" is no archive of it).
-  if (argument.starts_with("docker://")) return {argument, ""};
+  if (argument.starts_with("docker://") || IsContainerdReference(argument)) return {argument, ""};
   struct stat st {};
   if (::stat(argument.c_str(), &st) == 0) return {argument, ""};
   // "x.tar:app:2" names image "app:2" of x.tar: the file is the shortest existing prefix.
@@ -78,6 +79,16 @@ void ApplyImageOption(const std::string& name, const std::string& value, ImageAr
     // A bare USER gets its password asked on the terminal; the value is checked (never echoed)
     // when a registry is first spoken to: auth_file.h's ParseCreds.
     out.view.registry.creds = CompleteCreds(value);
+  } else if (name == "--namespace") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--namespace needs a value");
+    out.view.containerd.ns = value;
+  } else if (name == "--containerd-root") {
+    if (value.empty()) throw Error(ErrorKind::kUsage, EINVAL, "--containerd-root needs a value");
+    out.view.containerd.root = value;
+    char cwd[4096];
+    if (value[0] != '/' && ::getcwd(cwd, sizeof cwd) != nullptr) {
+      out.view.containerd.root = std::string(cwd) + "/" + value;
+    }
   } else {
     throw Error(ErrorKind::kInternal, EINVAL, "no image option " + name);
   }

@@ -69,7 +69,8 @@ CommandLine::CommandLine(const std::string& version)
                         "the mount returns as soon as it is usable and indexes the layers "
                         "in the background.\n"
                         "The mount and the commands also take a registry reference, "
-                        "docker://HOST[:PORT]/REPO[:TAG|@DIGEST].",
+                        "docker://HOST[:PORT]/REPO[:TAG|@DIGEST], or an image of containerd's "
+                        "store\n(Docker's too), containerd://NAME[:TAG|@DIGEST].",
                         GlobalUse::kImage});
   AddGlobalOptions();
 }
@@ -115,6 +116,12 @@ void CommandLine::AddGlobalOptions() {
         "else ~/.docker/config.json)");
   value("--creds", "USER[:PASSWORD]",
         "registry credentials, before any auth file (the password asked if left out)");
+  value("--namespace", "NS",
+        "containerd namespace of containerd:// images (default moby in Docker's root, else "
+        "default)");
+  value("--containerd-root", "DIR",
+        "containerd's root for containerd:// images (default /var/lib/containerd, else "
+        "/var/lib/docker/containerd/daemon)");
 }
 
 void CommandLine::AddHelpVerb() {

@@ -197,7 +197,7 @@ int Verify(ImageArgs image, bool json) {
     UsageError("verify", "--upto does not go with verify: it checks every layer");
   std::unique_ptr<ImageFiles> files;
   try {
-    files = OpenImageFiles(file, image.view.registry);
+    files = OpenImageFiles(file, image.view.registry, image.view.containerd);
   } catch (const Error& e) {
     // A compressed archive whose own stream is corrupt: a finding, not a reason to stop.
     struct stat st {};

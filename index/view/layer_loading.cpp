@@ -12,6 +12,7 @@
 #include "index/layer/tar_indexer.h"
 #include "index/layer/toc_index.h"
 #include "layers/base/error.h"
+#include "layers/image/containerd_files.h"
 #include "layers/image/tar_files.h"
 #include "layers/registry/image_reference.h"
 #include "layers/source/basic_sources.h"
@@ -28,6 +29,7 @@ std::string LayerKey(const LayerBlob& blob) {
 }
 
 std::string AbsolutePath(const std::string& path) {
+  if (path.find("://") != std::string::npos) return path;  // a reference, not a file
   if (char* real = ::realpath(path.c_str(), nullptr)) {
     std::string out = real;
     std::free(real);
@@ -61,6 +63,7 @@ BlobPlace PlaceOf(const std::string& image, const ImageFiles& files, const Layer
   }
   bool directory = files.Kind() == "directory";
   std::string file = directory ? image + "/" + blob.path : image;
+  if (std::string local = files.LocalFile(blob.path); !local.empty()) file = local;
   struct stat st {};
   if (::stat(file.c_str(), &st) != 0) return {};
   return {image + "\n" + blob.path + "\n" + FileIdentity(st),
@@ -106,7 +109,9 @@ class ProgressSource final : public ByteSource {
 
 std::unique_ptr<ImageFiles> OpenContainer(const std::string& path, const std::string& image,
                                           IndexCache* cache, const ViewOptions& options) {
-  if (cache == nullptr || RegistryReferenceOf(path)) return OpenImageFiles(path, options.registry);
+  if (cache == nullptr || IsContainerdReference(path) || RegistryReferenceOf(path)) {
+    return OpenImageFiles(path, options.registry, options.containerd);
+  }
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);
   struct stat st {};

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "layers/base/error.h"
+#include "layers/containerd/containerd_store.h"
 #include "layers/image/image.h"
 #include "layers/registry/registry_access.h"
 #include "layers/stream/decode_pass.h"
@@ -30,6 +31,8 @@ struct ViewOptions {
   WarningSink info;
   /// How registries are reached (--tls-verify, --cert-dir, --authfile, --creds).
   RegistryAccess registry;
+  /// Where containerd's images are looked up (--containerd-root, --namespace).
+  ContainerdAccess containerd;
 };
 
 }  // namespace imgmount

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "layers/base/error.h"
+#include "layers/image/containerd_files.h"
 #include "layers/image/image_files.h"
 #include "layers/image/registry_files.h"
 #include "layers/image/tar_files.h"
@@ -54,7 +55,9 @@ class DirFiles final : public ImageFiles {
 
 }  // namespace
 
-std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path, const RegistryAccess& access) {
+std::unique_ptr<ImageFiles> OpenImageFiles(const std::string& path, const RegistryAccess& access,
+                                           const ContainerdAccess& containerd) {
+  if (IsContainerdReference(path)) return OpenContainerdFiles(path, containerd);
   if (auto reference = RegistryReferenceOf(path)) return OpenRegistryFiles(*reference, access);
   int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) ThrowSystemError(path);

@@ -100,9 +100,16 @@ const ImageCandidate* ChoosePlatform(const std::vector<const ImageCandidate*>& g
     for (const auto* c : group) {
       if (c->platform && selector.platform->Matches(*c->platform)) {
         if (!c->unavailable.empty()) {
+          std::string present;
+          for (const auto* other : group) {
+            if (other->unavailable.empty() && other->platform) {
+              present += " " + other->platform->ToString();
+            }
+          }
           throw Error(ErrorKind::kNotFound, ENOENT,
                       file + ": platform " + selector.platform->ToString() + " is listed but " +
-                          c->unavailable);
+                          c->unavailable + "; platforms present:" +
+                          (present.empty() ? std::string(" none") : present));
         }
         return c;
       }
@@ -173,6 +180,7 @@ std::string FormatName(const ImageFiles& files, bool docker, const std::vector<I
     return "docker-archive (skopeo/podman)";
   }
   if (files.Kind() == "registry") return "OCI distribution API";
+  if (files.Kind() == "containerd") return "containerd content store";
   return files.Kind() == "directory" ? "OCI layout" : "OCI archive";
 }
 

@@ -2,7 +2,7 @@
 # directories), mountpoints and the canonical platforms.
 
 _imgmount_commands="ls cat inspect history config manifest images export verify which diff cache status help mount"
-_imgmount_image_options="--platform --image --upto -q --quiet --cache-dir --no-cache -v --verbose --tls-verify --tls-verify=false --cert-dir --authfile --creds -h --help"
+_imgmount_image_options="--platform --image --upto -q --quiet --cache-dir --no-cache -v --verbose --tls-verify --tls-verify=false --cert-dir --authfile --creds --namespace --containerd-root -h --help"
 _imgmount_platforms="linux/amd64 linux/amd64/v2 linux/amd64/v3 linux/arm64/v8 linux/arm/v7 linux/arm/v6 linux/386 linux/ppc64le linux/s390x linux/riscv64 linux/mips64le windows/amd64"
 
 # The options of one command (those it takes beside the image options).
@@ -11,7 +11,7 @@ _imgmount_command_options() {
     ls) echo "-l -L -R -a --json" ;;
     inspect | verify | which) echo "--json" ;;
     history) echo "--no-trunc -H --human --human=false --json" ;;
-    images) echo "--json --no-trunc -H --human --human=false" ;;
+    images) echo "--json --no-trunc -H --human --human=false --all" ;;
     manifest) echo "--index" ;;
     diff) echo "--json --stat --config --ignore-mtime" ;;
     mount) echo "--wait -f --foreground -d --debug -o -u -z -V --version" ;;
@@ -30,7 +30,7 @@ _imgmount() {
       mapfile -t COMPREPLY < <(compgen -W "$_imgmount_platforms" -- "$cur")
       return
       ;;
-    --cache-dir | --cert-dir)
+    --cache-dir | --cert-dir | --containerd-root)
       mapfile -t COMPREPLY < <(compgen -d -- "$cur")
       return
       ;;
@@ -38,14 +38,14 @@ _imgmount() {
       mapfile -t COMPREPLY < <(compgen -f -- "$cur")
       return
       ;;
-    --upto | --days | --image | --creds | -o) return ;;
+    --upto | --days | --image | --creds | --namespace | -o) return ;;
   esac
   # The command is the first word that is not an option or an option's value.
   local command="" i word
   for ((i = 1; i < COMP_CWORD; i++)); do
     word=${COMP_WORDS[i]}
     case "$word" in
-      --platform | --image | --upto | --cache-dir | --cert-dir | --authfile | --creds | -o) ((i++)) ;;
+      --platform | --image | --upto | --cache-dir | --cert-dir | --authfile | --creds | --namespace | --containerd-root | -o) ((i++)) ;;
       -*) ;;
       *)
         command=$word

@@ -21,6 +21,7 @@
 #include "layers/source/scratch_file.h"
 #include "tests/fuzz/toc_layer.h"
 #include "tests/fuzz/union_layers.h"
+#include "tests/support/bolt_writer.h"
 #include "tests/support/codec.h"
 #include "tests/support/image_writer.h"
 #include "tests/support/scenarios.h"
@@ -264,6 +265,29 @@ void TocSeeds(const fs::path& dir) {
   Save(dir, "estargz", std::string(1, '\1') + estargz.toc_json);
 }
 
+// Inputs of the bolt target: containerd meta.db files of 512-byte pages (overflow pages,
+// inline and page buckets), and one whose root is a branch page.
+void BoltSeeds(const fs::path& dir) {
+  using imgmount::test::BoltImage;
+  const std::string type = "application/vnd.oci.image.index.v1+json";
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  Save(dir, "meta-one",
+       imgmount::test::ContainerdMetaDb({{"default", "x:1", digest, type, 42}}, 512));
+  std::vector<BoltImage> many;
+  for (int i = 0; i < 12; ++i) {
+    many.push_back({i % 2 ? "moby" : "default",
+                    "docker.io/library/img" + std::to_string(i) + ":latest", digest, type,
+                    1000 + i});
+  }
+  Save(dir, "meta-many", imgmount::test::ContainerdMetaDb(many, 512));
+  imgmount::test::BoltWriter writer(512);
+  uint64_t left =
+      writer.Leaf({{"a", "1", false},
+                   {"b", imgmount::test::BoltWriter::InlineBucket({{"x", "y", false}}), true}});
+  uint64_t right = writer.Leaf({{"m", std::string(700, 'v'), false}});
+  Save(dir, "branch", writer.Finish(writer.Branch({{"a", left}, {"m", right}})));
+}
+
 }  // namespace
 }  // namespace imgmount::fuzz
 
@@ -284,6 +308,7 @@ int main(int argc, char** argv) {
     IndexFileSeeds(out / "index_file");
     UnionFileSeeds(out / "union_file");
     TocSeeds(out / "toc");
+    BoltSeeds(out / "bolt");
   } catch (const std::exception& e) {
     std::fprintf(stderr, "imgmount-fuzz-seeds: %s\n", e.what());
     return 1;

@@ -19,7 +19,7 @@ LIBRARIES = ["layers", "index", "fs", "tools"]
 # Rank of each room of a library; rooms of one rank are siblings that must not include each other.
 ROOMS = {
     "layers": {"base": 0, "source": 1, "stream": 2, "gzip": 3, "zstd": 3, "codecs": 4, "tar": 5,
-               "registry": 6, "image": 7, "toc": 7, "static_link": 8},
+               "registry": 6, "containerd": 6, "image": 7, "toc": 7, "static_link": 8},
     "index": {"layer": 0, "union": 1, "cache": 2, "view": 3},
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
