@@ -262,7 +262,11 @@ whole=$(grep -c "^GET /v2/s/blobs/$layer - 200" "$WORK/proxy.log" || true)
 rm -rf "$CACHE/chunks"
 proxy_mode "fullflip:$layer"
 : > "$WORK/proxy.log"
-if mount_image "docker://$PROXY/s:big" "$WORK/mnt-flip"; then
+# A lazy mount (no --wait): whether the mount itself or the reads meet the wrong blob first, the
+# count of downloads is what is checked.
+mkdir -p "$WORK/mnt-flip"
+MOUNTS+=("$WORK/mnt-flip")
+if timeout 300 "$IMGMOUNT" "docker://$PROXY/s:big" "$WORK/mnt-flip"; then
   code=0
   for _ in 1 2 3; do cat "$WORK/mnt-flip/big.bin" > /dev/null 2>> "$WORK/flip-whole.err" || code=$?; done
   unmount_image "$WORK/mnt-flip"
