@@ -153,9 +153,11 @@ std::shared_ptr<const LayerIndex> LoadLayer(IndexCache* cache, const ImageFiles&
                                          place.identity, options.decode, options.warn};
     }
     // A layer with a table of contents needs no pass (toc_index.h) unless the cache holds its
-    // index already; one without, or whose TOC fails a check, is indexed as any other.
+    // index already; one without, or whose TOC fails a check, is indexed as any other. The TOC
+    // is looked for at the blob's end: not through the progress view, whose furthest byte read
+    // would then say the pass is done before it began.
     if (!request || !cache->Peek(*request)) {
-      if (auto index = IndexLayerFromToc(blob, name, options.decode, options.warn)) {
+      if (auto index = IndexLayerFromToc(original, name, options.decode, options.warn)) {
         if (options.info) options.info(name + ": index from TOC in " + SecondsSince(start));
         if (from_cache != nullptr) *from_cache = false;
         return index;
