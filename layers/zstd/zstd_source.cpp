@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "layers/stream/blob_input.h"
@@ -19,6 +20,13 @@ struct FreeDctx {
   void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
 };
 
+// A decoder context kept by the calling thread for one-call decodes, so that its tables are
+// allocated once per thread, not once per span; null if it cannot be made.
+ZSTD_DCtx* ThreadDecoder() {
+  thread_local std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
 }  // namespace
 
 ZstdSpanDecoder::ZstdSpanDecoder(SourcePtr blob, SourcePtr local_copy,
@@ -33,6 +41,33 @@ const ByteSource* ZstdSpanDecoder::SourceOf(size_t i) const {
   return point.in_local_copy ? local_copy_.get() : blob_.get();
 }
 
+bool ZstdSpanDecoder::DecodeWholeFrame(size_t i, const ByteSource& source,
+                                       std::span<std::byte> dst) const {
+  const SpanInfo& span = index_->spans[i];
+  const AccessPoint& point = index_->points[span.point];
+  uint64_t begin = point.compressed_bit / 8;
+  uint64_t size = source.Size();
+  if (!point.in_local_copy || span.start != point.uncompressed || begin >= size) return false;
+  // The frame ends before the next point of the copy (the range adds a little slack); the last
+  // frame of the copy ends within the compression bound of its content.
+  uint64_t want = ZSTD_compressBound(dst.size());
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  bool next_in_copy = static_cast<size_t>(span.point) + 1 < index_->points.size() &&
+                      index_->points[span.point + 1].in_local_copy;
+  if (next_in_copy && range.end > begin) want = std::min(want, range.end - begin);
+  want = std::min(want, size - begin);
+  auto input = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(want));
+  size_t got = source.ReadAt(begin, std::span(input.get(), static_cast<size_t>(want)));
+  size_t frame = ZSTD_findFrameCompressedSize(input.get(), got);
+  if (ZSTD_isError(frame) || ZSTD_getFrameContentSize(input.get(), frame) != dst.size()) {
+    return false;
+  }
+  ZSTD_DCtx* dctx = ThreadDecoder();
+  if (dctx == nullptr) return false;
+  size_t n = ZSTD_decompressDCtx(dctx, dst.data(), dst.size(), input.get(), frame);
+  return !ZSTD_isError(n) && n == dst.size();
+}
+
 void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   const SpanInfo& span = index_->spans.at(i);
   const AccessPoint& point = index_->points.at(span.point);
@@ -40,6 +75,7 @@ void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   if (source == nullptr) {
     throw Error(ErrorKind::kInternal, EIO, name_ + ": the local copy of this layer is gone");
   }
+  if (DecodeWholeFrame(i, *source, dst)) return;
   std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
   if (!dctx) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
   SpanInputRange range = InputRangeOfSpan(*index_, i);
