@@ -29,12 +29,16 @@ class SpanDecoder {
 
   /// Span `i` failed its check: tells the blob to drop any copy it keeps of the span's input.
   virtual void ForgetSpanInput(size_t i) const { static_cast<void>(i); }
+
+  /// Span `i` will be decoded soon: asks the blob to start fetching its input (a hint only).
+  virtual void AdviseSpanInput(size_t i) const { static_cast<void>(i); }
 };
 
 /// Random-access source over a compressed stream: each read goes span by span through a
 /// SpanCache; every decoded span is checked against the CRC-32 recorded while indexing. A
 /// sequential reader has the spans ahead decoded in the background and the spans it left behind
-/// dropped, so that streaming a large file holds a few spans, not the whole cache.
+/// dropped, so that streaming a large file holds a few spans, not the whole cache; the input of a
+/// few spans past those is requested from the blob early, so that their disk reads overlap.
 class CachedStream final : public ByteSource {
  public:
   /// A source over `decoder`'s spans named `name`, using options.cache or a cache of its own.

@@ -120,4 +120,12 @@ void ZstdSpanDecoder::ForgetSpanInput(size_t i) const {
   if (source != nullptr) source->Forget(range.begin, range.end - range.begin + kInputBytes);
 }
 
+void ZstdSpanDecoder::AdviseSpanInput(size_t i) const {
+  const ByteSource* source = SourceOf(i);
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (source != nullptr && range.end > range.begin) {
+    source->WillNeed(range.begin, range.end - range.begin);
+  }
+}
+
 }  // namespace imgmount

@@ -23,6 +23,7 @@ class ZstdSpanDecoder final : public SpanDecoder {
   const StreamIndex& index() const override { return *index_; }
   void DecodeSpan(size_t i, std::span<std::byte> dst) const override;
   void ForgetSpanInput(size_t i) const override;
+  void AdviseSpanInput(size_t i) const override;
 
  private:
   // The bytes span `i` is decoded from: the local copy or the blob (null if the copy is gone).
