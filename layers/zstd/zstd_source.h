@@ -1,6 +1,7 @@
 // Random access into the uncompressed stream of a zstd blob: one span decoded from the frame
-// start it belongs to, in the blob or in the pass's local copy. A span of the local copy is one
-// whole frame: it is read with one read and decoded in one call straight into the span's buffer.
+// start it belongs to, in the blob or in the pass's local copy. A span made of whole frames (every
+// span of the local copy, most of a multi-frame blob) is read with one read and decoded frame by
+// frame in one call each, straight into the span's buffer.
 #pragma once
 
 #include <memory>
@@ -28,9 +29,10 @@ class ZstdSpanDecoder final : public SpanDecoder {
  private:
   // The bytes span `i` is decoded from: the local copy or the blob (null if the copy is gone).
   const ByteSource* SourceOf(size_t i) const;
-  // Decodes span `i` when it is one whole frame of the local copy; false (nothing trusted) when
+  // Decodes span `i` when it is made of whole frames (a frame of the local copy, or frames of
+  // the blob from a point on) with one read and one call per frame; false (nothing trusted) when
   // it is not, so that the streaming decode runs and reports what is wrong.
-  bool DecodeWholeFrame(size_t i, const ByteSource& source, std::span<std::byte> dst) const;
+  bool DecodeWholeFrames(size_t i, const ByteSource& source, std::span<std::byte> dst) const;
 
   SourcePtr blob_;
   SourcePtr local_copy_;
