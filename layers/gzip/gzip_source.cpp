@@ -60,4 +60,9 @@ void GzipSpanDecoder::ForgetSpanInput(size_t i) const {
   blob_->Forget(range.begin, range.end - range.begin + kInputBytes);
 }
 
+void GzipSpanDecoder::AdviseSpanInput(size_t i) const {
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (range.end > range.begin) blob_->WillNeed(range.begin, range.end - range.begin);
+}
+
 }  // namespace imgmount

@@ -20,6 +20,7 @@ class GzipSpanDecoder final : public SpanDecoder {
   const StreamIndex& index() const override { return *index_; }
   void DecodeSpan(size_t i, std::span<std::byte> dst) const override;
   void ForgetSpanInput(size_t i) const override;
+  void AdviseSpanInput(size_t i) const override;
 
  private:
   SourcePtr blob_;

@@ -11,8 +11,15 @@ namespace imgmount {
 
 namespace {
 
-// How many spans ahead of a sequential reader are decoded.
-constexpr size_t kPrefetchDepth = 2;
+// How far ahead of a sequential reader spans are decoded: at least kPrefetchSpans spans and
+// kPrefetchBytes bytes (small spans, such as a zstd local copy's, need more of them), at most
+// kMaxPrefetchSpans spans.
+constexpr size_t kPrefetchSpans = 2;
+constexpr uint64_t kPrefetchBytes = 4u << 20;
+constexpr size_t kMaxPrefetchSpans = 8;
+// How many spans past those decoded ahead have their input requested from the blob, so that a
+// cold blob's disk reads are done by the time a decoder gets to them.
+constexpr size_t kAdviseSpans = 2;
 // How many spans behind a sequential reader stay cached (for reads that arrive a little out of
 // order from several FUSE threads); older ones are dropped, the page cache holds their data.
 constexpr size_t kKeepBehind = 1;
@@ -111,14 +118,21 @@ void CachedStream::NoteAccess(size_t span) const {
   // parallel with each other.
   if (span > kKeepBehind) cache_->Drop(owner_, span - kKeepBehind - 1);
   if (!prefetch_) return;
-  for (size_t next = span + 1; next <= span + kPrefetchDepth; ++next) {
-    if (next >= decoder_->index().spans.size()) return;
+  const std::vector<SpanInfo>& spans = decoder_->index().spans;
+  size_t next = span + 1;
+  uint64_t ahead = 0;
+  for (size_t n = 0; next < spans.size() && n < kMaxPrefetchSpans; ++n, ++next) {
+    if (n >= kPrefetchSpans && ahead >= kPrefetchBytes) break;
+    ahead += spans[next].size;
     std::weak_ptr<const SpanDecoder> weak = decoder_;
     cache_->Prefetch(owner_, next, [weak, next, name = name_] {
       auto decoder = weak.lock();
       if (!decoder) throw Error(ErrorKind::kInternal, EIO, name + ": source closed");
       return Load(*decoder, next, name);
     });
+  }
+  for (size_t n = 0; next < spans.size() && n < kAdviseSpans; ++n, ++next) {
+    decoder_->AdviseSpanInput(next);
   }
 }
 

@@ -33,12 +33,16 @@ class SpanDecoder {
   /// Whether DecodeSpan checks each span itself (against a digest known in advance, as a table
   /// of contents gives), so that the recorded CRC-32, which is then unknown, is not checked.
   virtual bool ChecksSpans() const { return false; }
+
+  /// Span `i` will be decoded soon: asks the blob to start fetching its input (a hint only).
+  virtual void AdviseSpanInput(size_t i) const { static_cast<void>(i); }
 };
 
 /// Random-access source over a compressed stream: each read goes span by span through a
 /// SpanCache; every decoded span is checked against the CRC-32 recorded while indexing. A
 /// sequential reader has the spans ahead decoded in the background and the spans it left behind
-/// dropped, so that streaming a large file holds a few spans, not the whole cache.
+/// dropped, so that streaming a large file holds a few spans, not the whole cache; the input of a
+/// few spans past those is requested from the blob early, so that their disk reads overlap.
 class CachedStream final : public ByteSource {
  public:
   /// A source over `decoder`'s spans named `name`, using options.cache or a cache of its own.

@@ -14,7 +14,7 @@ namespace imgmount {
 namespace {
 
 // Prefetch requests beyond this many queued ones are dropped: decoding far ahead only wastes.
-constexpr size_t kMaxQueued = 4;
+constexpr size_t kMaxQueued = 8;
 // Decoders running ahead of readers: two keep both cores of this machine busy on one stream.
 constexpr size_t kMaxWorkers = 2;
 

@@ -26,6 +26,7 @@ ZstdPass::ZstdPass(SourcePtr blob, std::string name, const DecodeOptions& option
       name_(std::move(name)),
       options_(options),
       span_bytes_(ClampedSpanBytes(options)),
+      local_frame_bytes_(std::min(span_bytes_, kLocalCopyFrameBytes)),
       input_(*blob_, kInputBytes, blob_hasher(), true),
       dctx_(ZSTD_createDCtx()),
       index_(std::make_shared<StreamIndex>()),
@@ -97,13 +98,14 @@ void ZstdPass::CopyLocally(std::span<const std::byte> bytes) {
       point.in_local_copy = true;  // its offset is known once the writer is done
       builder_.AddPoint(std::move(point));
       local_points_.emplace_back(index_->points.size() - 1, chunks_);
-      chunk_.reserve(span_bytes_);
+      chunk_.reserve(local_frame_bytes_);
     }
-    size_t n = static_cast<size_t>(std::min<uint64_t>(bytes.size(), span_bytes_ - chunk_.size()));
+    size_t n =
+        static_cast<size_t>(std::min<uint64_t>(bytes.size(), local_frame_bytes_ - chunk_.size()));
     chunk_.insert(chunk_.end(), bytes.begin(), bytes.begin() + n);
     builder_.Add(bytes.first(n));
     bytes = bytes.subspan(n);
-    if (chunk_.size() == span_bytes_) FlushChunk();
+    if (chunk_.size() == local_frame_bytes_) FlushChunk();
   }
 }
 

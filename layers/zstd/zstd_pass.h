@@ -1,6 +1,7 @@
 // The indexing pass over a zstd blob: decodes it once, hashes both sides, and records a point at
 // frame starts; frames larger than two spans are recompressed into a local copy of independent
-// frames of span_bytes each, so that reads inside them need not decode from the frame start.
+// frames of at most kLocalCopyFrameBytes each (one span each), so that a read inside them decodes
+// one small frame, not everything from the frame start.
 #pragma once
 
 #include <memory>
@@ -16,6 +17,10 @@
 typedef struct ZSTD_DCtx_s ZSTD_DCtx;
 
 namespace imgmount {
+
+/// Largest uncompressed size of one frame (and span) of a local copy: a cold 4 KiB read decodes
+/// one such frame, so it costs a quarter of a 2 MiB span's read, decode and check.
+inline constexpr uint64_t kLocalCopyFrameBytes = 512 * 1024;
 
 class LocalCopyWriter;
 class ScratchFile;
@@ -43,6 +48,7 @@ class ZstdPass final : public BufferedPass {
   std::string name_;
   DecodeOptions options_;
   uint64_t span_bytes_;
+  uint64_t local_frame_bytes_;
   BlobInput input_;
   ZSTD_DCtx* dctx_;
   std::shared_ptr<StreamIndex> index_;

@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <memory>
 
 #include "layers/base/error.h"
 #include "layers/stream/blob_input.h"
@@ -19,6 +20,13 @@ struct FreeDctx {
   void operator()(ZSTD_DCtx* dctx) const { ZSTD_freeDCtx(dctx); }
 };
 
+// A decoder context kept by the calling thread for one-call decodes, so that its tables are
+// allocated once per thread, not once per span; null if it cannot be made.
+ZSTD_DCtx* ThreadDecoder() {
+  thread_local std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
+  return dctx.get();
+}
+
 }  // namespace
 
 ZstdSpanDecoder::ZstdSpanDecoder(SourcePtr blob, SourcePtr local_copy,
@@ -33,6 +41,42 @@ const ByteSource* ZstdSpanDecoder::SourceOf(size_t i) const {
   return point.in_local_copy ? local_copy_.get() : blob_.get();
 }
 
+bool ZstdSpanDecoder::DecodeWholeFrames(size_t i, const ByteSource& source,
+                                        std::span<std::byte> dst) const {
+  const SpanInfo& span = index_->spans[i];
+  const AccessPoint& point = index_->points[span.point];
+  uint64_t begin = point.compressed_bit / 8;
+  uint64_t size = source.Size();
+  if (span.start != point.uncompressed || begin >= size) return false;
+  // The frames end before the next point in the same file (the range adds a little slack); the
+  // last ones of a file end within the compression bound of their content.
+  uint64_t want = ZSTD_compressBound(dst.size());
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  size_t next = static_cast<size_t>(span.point) + 1;
+  bool next_in_same_file =
+      next < index_->points.size() && index_->points[next].in_local_copy == point.in_local_copy;
+  if (next_in_same_file && range.end > begin) want = std::min(want, range.end - begin);
+  want = std::min(want, size - begin);
+  auto input = std::make_unique_for_overwrite<std::byte[]>(static_cast<size_t>(want));
+  size_t got = source.ReadAt(begin, std::span(input.get(), static_cast<size_t>(want)));
+  ZSTD_DCtx* dctx = ThreadDecoder();
+  if (dctx == nullptr) return false;
+  size_t at = 0;
+  size_t filled = 0;
+  while (filled < dst.size()) {
+    // A frame cut by the read, or decoding past the span (a span cut inside a frame), is left
+    // to the streaming decode; skippable frames decode to nothing.
+    size_t frame = ZSTD_findFrameCompressedSize(input.get() + at, got - at);
+    if (ZSTD_isError(frame)) return false;
+    size_t n = ZSTD_decompressDCtx(dctx, dst.data() + filled, dst.size() - filled, input.get() + at,
+                                   frame);
+    if (ZSTD_isError(n)) return false;
+    at += frame;
+    filled += n;
+  }
+  return true;
+}
+
 void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   const SpanInfo& span = index_->spans.at(i);
   const AccessPoint& point = index_->points.at(span.point);
@@ -40,6 +84,7 @@ void ZstdSpanDecoder::DecodeSpan(size_t i, std::span<std::byte> dst) const {
   if (source == nullptr) {
     throw Error(ErrorKind::kInternal, EIO, name_ + ": the local copy of this layer is gone");
   }
+  if (DecodeWholeFrames(i, *source, dst)) return;
   std::unique_ptr<ZSTD_DCtx, FreeDctx> dctx(ZSTD_createDCtx());
   if (!dctx) throw Error(ErrorKind::kInternal, ENOMEM, "zstd: cannot create a decoder");
   SpanInputRange range = InputRangeOfSpan(*index_, i);
@@ -82,6 +127,14 @@ void ZstdSpanDecoder::ForgetSpanInput(size_t i) const {
   SpanInputRange range = InputRangeOfSpan(*index_, i);
   // The decoder reads a buffer's worth past the range's end at most.
   if (source != nullptr) source->Forget(range.begin, range.end - range.begin + kInputBytes);
+}
+
+void ZstdSpanDecoder::AdviseSpanInput(size_t i) const {
+  const ByteSource* source = SourceOf(i);
+  SpanInputRange range = InputRangeOfSpan(*index_, i);
+  if (source != nullptr && range.end > range.begin) {
+    source->WillNeed(range.begin, range.end - range.begin);
+  }
 }
 
 }  // namespace imgmount

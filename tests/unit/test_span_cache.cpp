@@ -120,17 +120,18 @@ TEST_CASE("sequential reads are decoded ahead in the background", "[cache]") {
   CHECK(cached->cache()->stats().dropped >= span_count - 4);
   CHECK(cached->cache()->stats().bytes <= 6 * 2 * options.span_bytes);
 
-  // Reading span 0 then span 1 makes the workers decode spans 2 and 3; then span 2 is a hit.
+  // Reading span 0 then span 1 makes the workers decode the spans ahead, 4 MiB of them but at
+  // most 8 spans (these are small); then span 2 is a hit.
   SourcePtr again = OpenIndexed(testing::Mem(testing::GzipMember(ref, {.level = 1})), pass->Index(),
                                 "again", options);
   auto* again_cached = dynamic_cast<const CachedStream*>(again.get());
   const auto& spans = pass->Index().spans;
   testing::ReadString(*again, spans[0].start, 10);
   testing::ReadString(*again, spans[1].start, 10);
-  for (int i = 0; i < 500 && again_cached->cache()->stats().prefetched < 2; ++i) {
+  for (int i = 0; i < 500 && again_cached->cache()->stats().prefetched < 8; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  CHECK(again_cached->cache()->stats().prefetched == 2);
+  CHECK(again_cached->cache()->stats().prefetched == 8);
   uint64_t hits = again_cached->cache()->stats().hits;
   CHECK(testing::ReadString(*again, spans[2].start, 10) == ref.substr(spans[2].start, 10));
   CHECK(again_cached->cache()->stats().hits == hits + 1);
@@ -144,6 +145,27 @@ TEST_CASE("sequential reads are decoded ahead in the background", "[cache]") {
     CHECK(testing::ReadString(*fresh, offset, 10) == ref.substr(offset, 10));
   }
   CHECK(fresh_cached->cache()->stats().queued == 0);
+}
+
+TEST_CASE("large spans are decoded 4 MiB ahead, at least two of them", "[cache]") {
+  std::string ref = testing::MakeText(9 << 20, 35);
+  for (auto [span_bytes, ahead] : {std::pair<uint64_t, uint64_t>{1 << 20, 4}, {2 << 20, 2}}) {
+    INFO("spans of " << span_bytes << " bytes");
+    DecodeOptions options;
+    options.span_bytes = span_bytes;
+    auto pass = GzipPass(ref, options);
+    SourcePtr source = pass->Finish();
+    auto* cached = dynamic_cast<const CachedStream*>(source.get());
+    const auto& spans = pass->Index().spans;
+    REQUIRE(spans.size() >= ahead + 2);
+    testing::ReadString(*source, spans[0].start, 10);
+    testing::ReadString(*source, spans[1].start, 10);
+    for (int i = 0; i < 1000 && cached->cache()->stats().prefetched < ahead; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    CHECK(cached->cache()->stats().queued == ahead);
+    CHECK(cached->cache()->stats().prefetched == ahead);
+  }
 }
 
 TEST_CASE("sources sharing one cache, destroyed while decoding ahead", "[cache]") {

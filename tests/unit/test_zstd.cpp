@@ -7,7 +7,9 @@
 
 #include "layers/base/error.h"
 #include "layers/codecs/codec_choice.h"
+#include "layers/source/scratch_file.h"
 #include "layers/stream/decode_pass.h"
+#include "layers/zstd/zstd_pass.h"
 #include "tests/unit/test_byte_sources_fixtures.h"
 
 namespace imgmount {
@@ -97,6 +99,66 @@ TEST_CASE("a single large zstd frame is served from a local copy", "[zstd]") {
     CHECK_THROWS_AS(OpenIndexed(testing::Mem("x"), index, "x"), Error);
   }
   CHECK(rmdir(scratch.c_str()) == 0);
+}
+
+TEST_CASE("a local copy holds small frames whatever the span size", "[zstd]") {
+  // A cold read decodes one frame of the copy: with 2 MiB spans the frames stay at
+  // kLocalCopyFrameBytes, so that such a read costs a quarter of a span.
+  std::string ref = testing::MakeText((9 << 20) + 12345, 26);
+  auto pass = Pass(testing::ZstdFrame(ref, 3), 2 << 20);
+  pass->Drain();
+  const StreamIndex& index = pass->Index();
+  REQUIRE(index.spans.size() == (ref.size() + kLocalCopyFrameBytes - 1) / kLocalCopyFrameBytes);
+  for (const SpanInfo& span : index.spans) {
+    CHECK(span.size <= kLocalCopyFrameBytes);
+    CHECK(index.points[span.point].in_local_copy);
+    CHECK(index.points[span.point].uncompressed == span.start);
+  }
+  SourcePtr source = pass->Finish();
+  testing::Rng rng(5);
+  for (int i = 0; i < 100; ++i) {
+    uint64_t offset = rng.Below(ref.size());
+    REQUIRE(ReadString(*source, offset, 4096) == ref.substr(offset, 4096));
+  }
+  uint64_t edge = 3 * kLocalCopyFrameBytes - 100;  // a read across two frames
+  CHECK(ReadString(*source, edge, 300) == ref.substr(edge, 300));
+  CHECK(ReadString(*source, 0, ref.size()) == ref);
+}
+
+TEST_CASE("a changed or cut local copy is an integrity error, not wrong bytes", "[zstd]") {
+  std::string ref = testing::MakeText(5 << 20, 27);
+  std::string blob = testing::ZstdFrame(ref, 3);
+  auto pass = Pass(blob, 2 << 20);
+  pass->Drain();
+  std::shared_ptr<const ScratchFile> copy = pass->LocalCopy();
+  REQUIRE(copy != nullptr);
+  std::string bytes = ReadString(*copy, 0, copy->Size());
+  const StreamIndex& index = pass->Index();
+  REQUIRE(index.spans.size() > 4);
+  const SpanInfo& span = index.spans[3];
+  uint64_t frame = index.points[span.point].compressed_bit / 8;
+  uint64_t next = index.points[index.spans[4].point].compressed_bit / 8;
+  for (uint64_t at : {frame + 2, frame + 40, (frame + next) / 2, next - 5}) {
+    INFO("byte " << at << " of the copy (frame " << frame << ".." << next << ")");
+    std::string changed = bytes;
+    changed[at] = static_cast<char>(changed[at] ^ 0x5a);
+    SourcePtr source = OpenIndexed(testing::Mem(blob), index, "changed", {},
+                                   testing::Mem(changed, "changed copy"));
+    CHECK(ReadString(*source, 0, 4096) == ref.substr(0, 4096));  // other frames still serve
+    try {
+      ReadString(*source, span.start + 10, 4096);
+      FAIL("a changed frame was served");
+    } catch (const Error& e) {
+      CHECK(e.kind() == ErrorKind::kIntegrity);
+    }
+  }
+  // A copy cut inside that frame: refused when opened or when the frame is read.
+  auto read_cut = [&] {
+    SourcePtr cut = OpenIndexed(testing::Mem(blob), index, "cut", {},
+                                testing::Mem(bytes.substr(0, next - 7), "cut copy"));
+    return ReadString(*cut, span.start, 4096);
+  };
+  CHECK_THROWS_AS(read_cut(), Error);
 }
 
 TEST_CASE("small zstd frames decode from their start", "[zstd]") {
