@@ -43,6 +43,11 @@ size_t FreeSlot(const std::vector<uint32_t>& slots, uint64_t hash) {
 
 }  // namespace
 
+uint32_t MemberOwnerId(int64_t id) {
+  if (id < 0 || id > std::numeric_limits<uint32_t>::max()) return 65534;  // nobody
+  return static_cast<uint32_t>(id);
+}
+
 uint32_t TypeBits(MemberType type) {
   switch (type) {
     case MemberType::kDirectory:

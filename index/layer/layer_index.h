@@ -33,6 +33,9 @@ enum class MemberType : uint8_t {
 /// file.
 uint32_t TypeBits(MemberType type);
 
+/// A uid or gid as a member keeps it: one outside [0, 2^32) becomes 65534 (nobody).
+uint32_t MemberOwnerId(int64_t id);
+
 /// One stored run of a sparse file: `length` bytes at logical `offset`, stored back to back.
 struct SparseExtent {
   uint64_t offset = 0;

@@ -32,11 +32,6 @@ std::optional<MemberType> TypeOf(const TarHeader& header) {
   }
 }
 
-uint32_t ClampId(int64_t id) {
-  if (id < 0 || id > std::numeric_limits<uint32_t>::max()) return 65534;  // nobody
-  return static_cast<uint32_t>(id);
-}
-
 // Converts one tar header; nullopt (with a warning) for members that cannot be served.
 std::optional<NewMember> ToMember(const TarHeader& header, const std::string& layer,
                                   const WarningSink& warn) {
@@ -56,8 +51,8 @@ std::optional<NewMember> ToMember(const TarHeader& header, const std::string& la
   m.type = *type;
   // A symlink's mode is 0777 on every Linux filesystem, whatever its header says.
   m.mode = m.type == MemberType::kSymlink ? 0777 : static_cast<uint32_t>(header.mode) & 07777;
-  m.uid = ClampId(header.uid);
-  m.gid = ClampId(header.gid);
+  m.uid = MemberOwnerId(header.uid);
+  m.gid = MemberOwnerId(header.gid);
   m.mtime_sec = header.mtime_sec;
   m.mtime_nsec = header.mtime_nsec;
   m.data_offset = header.data_offset;

@@ -31,10 +31,6 @@ std::optional<MemberType> TypeOf(const std::string& type) {
   return std::nullopt;
 }
 
-uint32_t ClampId(uint64_t id) {
-  return id > std::numeric_limits<uint32_t>::max() ? 65534 : static_cast<uint32_t>(id);
-}
-
 // Turns the entries into members and chunks, checking each against the others.
 class TocIndexer {
  public:
@@ -62,8 +58,8 @@ class TocIndexer {
     m.path = std::move(*path);
     m.type = *type;
     m.mode = m.type == MemberType::kSymlink ? 0777 : static_cast<uint32_t>(e.mode & 07777);
-    m.uid = ClampId(e.uid);
-    m.gid = ClampId(e.gid);
+    m.uid = MemberOwnerId(static_cast<int64_t>(e.uid));
+    m.gid = MemberOwnerId(static_cast<int64_t>(e.gid));
     m.mtime_sec = e.mtime_sec;
     m.mtime_nsec = e.mtime_nsec;
     m.xattrs = e.xattrs;
@@ -139,8 +135,8 @@ class TocIndexer {
     m.path = std::string(h.c_str(), std::min<size_t>(std::strlen(h.c_str()), 100));
     if (!seen_.insert(m.path).second) Fail("a second entry of its name");
     m.mode = static_cast<uint32_t>(field(100, 8) & 07777);
-    m.uid = ClampId(field(108, 8));
-    m.gid = ClampId(field(116, 8));
+    m.uid = MemberOwnerId(static_cast<int64_t>(field(108, 8)));
+    m.gid = MemberOwnerId(static_cast<int64_t>(field(116, 8)));
     m.mtime_sec = static_cast<int64_t>(field(136, 12) & 0x7fffffffffffffff);
     m.size = layout_.toc_size;
     m.data_offset = position_;

@@ -4,51 +4,17 @@
 // and size, and the indexing pass each layer, as it does for a layout directory.
 #include "layers/image/containerd_files.h"
 
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
-
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
+#include "layers/image/descriptor.h"
 #include "layers/source/basic_sources.h"
 
 namespace imgmount {
 namespace {
 
-constexpr const char* kOciLayout = R"({"imageLayoutVersion":"1.0.0"})";
-
-bool IsReadableTargetType(const std::string& type) {
-  return type == "application/vnd.oci.image.index.v1+json" ||
-         type == "application/vnd.docker.distribution.manifest.list.v2+json" ||
-         type == "application/vnd.oci.image.manifest.v1+json" ||
-         type == "application/vnd.docker.distribution.manifest.v2+json";
-}
-
 std::string IndexJson(const StoreImage& image) {
-  rapidjson::StringBuffer buffer;
-  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
-  w.StartObject();
-  w.Key("schemaVersion");
-  w.Int(2);
-  w.Key("mediaType");
-  w.String("application/vnd.oci.image.index.v1+json");
-  w.Key("manifests");
-  w.StartArray();
-  w.StartObject();
-  w.Key("mediaType");
-  w.String(image.media_type.c_str());
-  w.Key("digest");
-  w.String(image.digest.c_str());
-  w.Key("size");
-  w.Uint64(image.size);
-  w.Key("annotations");
-  w.StartObject();
-  w.Key("io.containerd.image.name");
-  w.String(image.name.data(), static_cast<rapidjson::SizeType>(image.name.size()));
-  w.EndObject();
-  w.EndObject();
-  w.EndArray();
-  w.EndObject();
-  return buffer.GetString();
+  return OneManifestIndexJson(image.media_type, image.digest, image.size,
+                              "io.containerd.image.name", image.name);
 }
 
 class ContainerdFiles final : public ImageFiles {
@@ -61,14 +27,15 @@ class ContainerdFiles final : public ImageFiles {
       ThrowBadImage(name_ + ": the image's target digest \"" + image.digest +
                     "\" is not a sha256 or sha512 digest");
     }
-    if (!IsReadableTargetType(image.media_type)) {
+    if (!IsManifestMediaType(image.media_type)) {
       ThrowBadImage(name_ + ": the image's target is \"" + image.media_type +
                     "\", not an OCI or Docker v2 manifest or index");
     }
   }
 
   SourcePtr Open(const std::string& path) const override {
-    if (path == "oci-layout") return std::make_shared<MemorySource>(kOciLayout, name_ + ":" + path);
+    if (path == "oci-layout")
+      return std::make_shared<MemorySource>(kOciLayoutJson, name_ + ":" + path);
     if (path == "index.json") {
       return std::make_shared<MemorySource>(index_json_, name_ + ":" + path);
     }

@@ -77,4 +77,46 @@ void CheckBlobSize(const ByteSource& blob, uint64_t size, const std::string& nam
   throw Error(ErrorKind::kIntegrity, EIO, name + ": " + what + " size mismatch: " + problem);
 }
 
+bool IsManifestMediaType(const std::string& type) {
+  return type == "application/vnd.oci.image.index.v1+json" ||
+         type == "application/vnd.docker.distribution.manifest.list.v2+json" ||
+         type == "application/vnd.oci.image.manifest.v1+json" ||
+         type == "application/vnd.docker.distribution.manifest.v2+json";
+}
+
+std::string OneManifestIndexJson(const std::string& media_type, const std::string& digest,
+                                 uint64_t size, const std::string& annotation_key,
+                                 const std::string& annotation_value) {
+  rapidjson::StringBuffer buffer;
+  rapidjson::Writer<rapidjson::StringBuffer> w(buffer);
+  auto text = [&w](const std::string& s) {
+    w.String(s.data(), static_cast<rapidjson::SizeType>(s.size()));
+  };
+  w.StartObject();
+  w.Key("schemaVersion");
+  w.Int(2);
+  w.Key("mediaType");
+  w.String("application/vnd.oci.image.index.v1+json");
+  w.Key("manifests");
+  w.StartArray();
+  w.StartObject();
+  w.Key("mediaType");
+  text(media_type);
+  w.Key("digest");
+  text(digest);
+  w.Key("size");
+  w.Uint64(size);
+  if (!annotation_key.empty()) {
+    w.Key("annotations");
+    w.StartObject();
+    text(annotation_key);
+    text(annotation_value);
+    w.EndObject();
+  }
+  w.EndObject();
+  w.EndArray();
+  w.EndObject();
+  return buffer.GetString();
+}
+
 }  // namespace imgmount

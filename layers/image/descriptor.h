@@ -34,6 +34,18 @@ BlobDescriptor ParseDescriptor(const JsonDoc& doc, const rapidjson::Value& value
 /// "schemaVersion": 2 and a string mediaType if any.
 void CheckManifestHeader(const JsonDoc& doc);
 
+/// The oci-layout file of a layout imgmount makes up for an image held elsewhere.
+inline constexpr const char* kOciLayoutJson = R"({"imageLayoutVersion":"1.0.0"})";
+
+/// Whether `type` is an OCI or Docker v2 image manifest, image index or manifest list.
+bool IsManifestMediaType(const std::string& type);
+
+/// The index.json of a made-up layout holding one manifest or index: its media type, digest and
+/// size, and one annotation (`annotation_key` = `annotation_value`) unless the key is "".
+std::string OneManifestIndexJson(const std::string& media_type, const std::string& digest,
+                                 uint64_t size, const std::string& annotation_key,
+                                 const std::string& annotation_value);
+
 /// "its descriptor says STATED bytes, the blob has ACTUAL" if they differ, else "".
 std::string SizeProblem(uint64_t stated, uint64_t actual);
 

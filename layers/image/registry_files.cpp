@@ -11,6 +11,7 @@
 
 #include "layers/base/digest.h"
 #include "layers/base/error.h"
+#include "layers/image/descriptor.h"
 #include "layers/registry/chunk_store.h"
 #include "layers/registry/registry_client.h"
 #include "layers/registry/remote_blob_source.h"
@@ -18,15 +19,6 @@
 
 namespace imgmount {
 namespace {
-
-constexpr const char* kOciLayout = R"({"imageLayoutVersion":"1.0.0"})";
-
-bool IsReadableManifestType(const std::string& type) {
-  return type == "application/vnd.oci.image.index.v1+json" ||
-         type == "application/vnd.docker.distribution.manifest.list.v2+json" ||
-         type == "application/vnd.oci.image.manifest.v1+json" ||
-         type == "application/vnd.docker.distribution.manifest.v2+json";
-}
 
 class RegistryFiles final : public ImageFiles {
  public:
@@ -37,25 +29,19 @@ class RegistryFiles final : public ImageFiles {
         client_(std::make_shared<RegistryClient>(reference, access)),
         name_(reference.given) {
     FetchedDocument top = client_->GetManifest(reference.ManifestRef());
-    if (!IsReadableManifestType(top.media_type)) {
+    if (!IsManifestMediaType(top.media_type)) {
       ThrowBadImage(name_ + ": the registry serves the manifest as \"" + top.media_type +
                     "\", not an OCI or Docker v2 manifest or index");
     }
-    // The media type is one of four constants, the digest computed here and the tag checked
-    // against the reference grammar: nothing in this JSON needs escaping.
-    std::string ref_name =
-        reference.tag.empty()
-            ? ""
-            : R"(,"annotations":{"org.opencontainers.image.ref.name":")" + reference.tag + R"("})";
-    index_json_ = R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json",)"
-                  R"("manifests":[{"mediaType":")" +
-                  top.media_type + R"(","digest":")" + top.digest + R"(","size":)" +
-                  std::to_string(top.bytes.size()) + ref_name + "}]}";
+    index_json_ = OneManifestIndexJson(
+        top.media_type, top.digest, top.bytes.size(),
+        reference.tag.empty() ? "" : "org.opencontainers.image.ref.name", reference.tag);
     documents_.emplace(top.digest, std::move(top.bytes));
   }
 
   SourcePtr Open(const std::string& path) const override {
-    if (path == "oci-layout") return std::make_shared<MemorySource>(kOciLayout, name_ + ":" + path);
+    if (path == "oci-layout")
+      return std::make_shared<MemorySource>(kOciLayoutJson, name_ + ":" + path);
     if (path == "index.json")
       return std::make_shared<MemorySource>(index_json_, name_ + ":" + path);
     std::optional<std::string> digest = DigestFromBlobPath(path);
